@@ -1,0 +1,89 @@
+//! What a format reader hands the planner: one record per archive entry, format-neutral.
+
+use crate::error::FormatError;
+use crate::path::NameOrigin;
+
+/// One archive entry as stored, before any policy is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEntry {
+    /// Zero-based index in archive order (tar extension headers are not entries).
+    pub index: u64,
+    /// Byte offset of the entry's header (tar: in the decompressed stream; zip: local header).
+    pub offset: u64,
+    /// The name's bytes as stored (after PAX / GNU long-name / zip Unicode-path resolution).
+    pub name: Vec<u8>,
+    /// How `name` is to be decoded.
+    pub name_origin: NameOrigin,
+    /// What the entry is.
+    pub kind: RawKind,
+    /// Permission bits as stored (`0o7777` at most), when the format has them.
+    pub mode: Option<u32>,
+    /// Modification time in seconds since the Unix epoch, when known.
+    pub mtime: Option<i64>,
+}
+
+/// The type of an entry, with what belongs to the type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawKind {
+    /// A regular file of `size` declared bytes; its data is read with [`EntrySource::read_data`].
+    File {
+        /// Declared size (a hint: limits count the bytes actually read).
+        size: u64,
+    },
+    /// A directory.
+    Dir,
+    /// A symlink; `target` as stored (how it decodes is `name_origin`'s rule too).
+    Symlink {
+        /// The target's bytes.
+        target: Vec<u8>,
+    },
+    /// A hard link to an earlier entry, named by its archive path.
+    HardLink {
+        /// The target's bytes.
+        target: Vec<u8>,
+    },
+    /// A character or block device, or a FIFO. Never created.
+    Special(SpecialKind),
+}
+
+/// Device and FIFO entry types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialKind {
+    /// Character device.
+    CharDevice,
+    /// Block device.
+    BlockDevice,
+    /// Named pipe.
+    Fifo,
+}
+
+impl SpecialKind {
+    /// The name in dumps and listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpecialKind::CharDevice => "char-device",
+            SpecialKind::BlockDevice => "block-device",
+            SpecialKind::Fifo => "fifo",
+        }
+    }
+}
+
+/// A format reader: yields entries in archive order and the data of the current one.
+///
+/// Readers own all format decisions (headers, checksums, compression, CRCs) and report them as
+/// [`FormatError`]s; they enforce `max_metadata_bytes` on records they buffer. Everything
+/// about the *tree* is the planner's.
+pub trait EntrySource {
+    /// The next entry, or `None` after the last one (end-of-archive reached and verified).
+    fn next_entry(&mut self) -> Result<Option<RawEntry>, FormatError>;
+
+    /// Reads the current entry's data into `buf`; `Ok(0)` at its end, after verifying any
+    /// checksum the format carries. Only meaningful for [`RawKind::File`].
+    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, FormatError>;
+
+    /// Bytes consumed from the (compressed) input so far, for the ratio limit.
+    fn input_consumed(&self) -> u64;
+
+    /// Bytes of archive stream produced so far (decompressed), for the ratio limit.
+    fn output_produced(&self) -> u64;
+}
