@@ -2,6 +2,7 @@
 
 use crate::error::FormatError;
 use crate::path::NameOrigin;
+use std::io;
 
 /// One archive entry as stored, before any policy is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,15 +76,58 @@ impl SpecialKind {
 /// about the *tree* is the planner's.
 pub trait EntrySource {
     /// The next entry, or `None` after the last one (end-of-archive reached and verified).
-    fn next_entry(&mut self) -> Result<Option<RawEntry>, FormatError>;
+    fn next_entry(&mut self) -> Result<Option<RawEntry>, SourceError>;
 
     /// Reads the current entry's data into `buf`; `Ok(0)` at its end, after verifying any
     /// checksum the format carries. Only meaningful for [`RawKind::File`].
-    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, FormatError>;
+    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, SourceError>;
 
     /// Bytes consumed from the (compressed) input so far, for the ratio limit.
     fn input_consumed(&self) -> u64;
 
     /// Bytes of archive stream produced so far (decompressed), for the ratio limit.
     fn output_produced(&self) -> u64;
+}
+
+/// Why a reader stopped: the archive's bytes are wrong, or reading them failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The bytes are not a valid archive (never an I/O problem).
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The underlying reader failed (disk, pipe): not the archive's fault.
+    #[error("reading the archive failed: {0}")]
+    Input(#[source] io::Error),
+}
+
+/// Carries a [`FormatError`] through an `io::Read` boundary (a decompressor inside the tar
+/// reader) and back out again; never returned to users inside an `io::Error`.
+pub(crate) fn format_in_io(error: FormatError) -> io::Error {
+    io::Error::other(error)
+}
+
+impl SourceError {
+    /// Classifies an `io::Error` from a reader stack: a smuggled [`FormatError`] comes back out;
+    /// an unexpected end of data is truncation at `offset`; anything else is an input failure.
+    pub(crate) fn from_io(error: io::Error, offset: u64) -> Self {
+        if error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<FormatError>())
+        {
+            if let Some(inner) = error.into_inner()
+                && let Ok(format) = inner.downcast::<FormatError>()
+            {
+                return SourceError::Format(*format);
+            }
+            return SourceError::Format(
+                FormatError::new(crate::rule::Rule::CorruptCompression, "damaged data").at(offset),
+            );
+        }
+        if error.kind() == io::ErrorKind::UnexpectedEof {
+            return SourceError::Format(
+                FormatError::new(crate::rule::Rule::Truncated, "the archive ends early").at(offset),
+            );
+        }
+        SourceError::Input(error)
+    }
 }

@@ -20,7 +20,10 @@ pub struct Location {
 impl Location {
     /// A location at an offset, belonging to no entry.
     pub fn at(offset: u64) -> Self {
-        Location { offset: Some(offset), ..Location::default() }
+        Location {
+            offset: Some(offset),
+            ..Location::default()
+        }
     }
 }
 
@@ -66,13 +69,21 @@ pub struct PolicyError {
 
 fn located(location: &Location) -> String {
     let text = location.to_string();
-    if text.is_empty() { text } else { format!(" (at {text})") }
+    if text.is_empty() {
+        text
+    } else {
+        format!(" (at {text})")
+    }
 }
 
 impl FormatError {
     /// A format error with no location yet.
     pub fn new(rule: Rule, detail: impl Into<String>) -> Self {
-        FormatError { rule, detail: detail.into(), location: Location::default() }
+        FormatError {
+            rule,
+            detail: detail.into(),
+            location: Location::default(),
+        }
     }
     /// The same error, at `offset`.
     pub fn at(mut self, offset: u64) -> Self {
@@ -84,7 +95,11 @@ impl FormatError {
 impl PolicyError {
     /// A policy refusal with no location yet.
     pub fn new(rule: Rule, detail: impl Into<String>) -> Self {
-        PolicyError { rule, detail: detail.into(), location: Location::default() }
+        PolicyError {
+            rule,
+            detail: detail.into(),
+            location: Location::default(),
+        }
     }
 }
 
@@ -165,7 +180,15 @@ mod tests {
     #[test]
     fn errors_name_rule_and_place() {
         let mut e = PolicyError::new(Rule::DotDot, "'..' in name");
-        e.location = Location { entry: Some(3), offset: Some(1536), raw_path: Some("a/../../x".into()), path: None };
-        assert_eq!(e.to_string(), "dot-dot: '..' in name (at 'a/../../x', entry 3, offset 1536)");
+        e.location = Location {
+            entry: Some(3),
+            offset: Some(1536),
+            raw_path: Some("a/../../x".into()),
+            path: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "dot-dot: '..' in name (at 'a/../../x', entry 3, offset 1536)"
+        );
     }
 }

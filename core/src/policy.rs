@@ -82,7 +82,9 @@ impl FromStr for Preset {
         Preset::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown policy '{s}' (expected data, tar, trusted or portable)"))
+            .ok_or_else(|| {
+                format!("unknown policy '{s}' (expected data, tar, trusted or portable)")
+            })
     }
 }
 
@@ -287,7 +289,11 @@ mod tests {
         assert_eq!(p.file_mode(0o4755), 0o755, "setuid stripped, exec kept");
         assert_eq!(p.file_mode(0o666), 0o644, "group/other write stripped");
         assert_eq!(p.file_mode(0o000), 0o600, "owner always rw");
-        assert_eq!(p.file_mode(0o011), 0o600, "no group/other exec without owner exec");
+        assert_eq!(
+            p.file_mode(0o011),
+            0o600,
+            "no group/other exec without owner exec"
+        );
         assert_eq!(p.file_mode(0o500), 0o700);
         assert_eq!(p.dir_mode(0o000), 0o755);
     }

@@ -63,7 +63,10 @@ impl Report {
         match (degradation.effect, &degradation.fallback) {
             (Effect::Mode, Fallback::Skipped) => self.modes_not_applied += 1,
             (Effect::Mtime, Fallback::Skipped) => self.mtimes_not_applied += 1,
-            _ => self.degradations.push(Degraded { path: path.to_owned(), degradation }),
+            _ => self.degradations.push(Degraded {
+                path: path.to_owned(),
+                degradation,
+            }),
         }
     }
 }

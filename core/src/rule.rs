@@ -171,7 +171,10 @@ mod tests {
         for &rule in Rule::ALL {
             let name = rule.name();
             assert!(seen.insert(name), "duplicate rule name {name}");
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()));
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+            );
             assert_eq!(name.parse::<Rule>(), Ok(rule));
             assert!(!rule.hint().is_empty());
         }

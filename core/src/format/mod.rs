@@ -47,7 +47,9 @@ impl FromStr for Format {
             "tar" => Ok(Format::Tar),
             "tar.gz" | "tgz" | "gz" | "gzip" => Ok(Format::TarGz),
             "zip" => Ok(Format::Zip),
-            _ => Err(format!("unknown format '{s}' (expected tar, tar.gz or zip)")),
+            _ => Err(format!(
+                "unknown format '{s}' (expected tar, tar.gz or zip)"
+            )),
         }
     }
 }
@@ -66,10 +68,18 @@ pub fn detect(head: &[u8]) -> Result<Format, FormatError> {
         return Ok(Format::Zip);
     }
     if let Some(found) = unsupported_compression(head) {
-        return Err(FormatError::new(Rule::UnsupportedCompression, format!("unsupported compression: {found}")).at(0));
+        return Err(FormatError::new(
+            Rule::UnsupportedCompression,
+            format!("unsupported compression: {found}"),
+        )
+        .at(0));
     }
     if let Some(found) = unsupported_format(head) {
-        return Err(FormatError::new(Rule::UnsupportedFormat, format!("unsupported archive format: {found}")).at(0));
+        return Err(FormatError::new(
+            Rule::UnsupportedFormat,
+            format!("unsupported archive format: {found}"),
+        )
+        .at(0));
     }
     if tar::looks_like_tar(head) {
         return Ok(Format::Tar);
@@ -93,7 +103,10 @@ pub(crate) fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
         (b"GRZipII", "grzip"),
         (b"LRZI", "lrzip"),
     ];
-    TABLE.iter().find(|(magic, _)| head.starts_with(magic)).map(|&(_, name)| name)
+    TABLE
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|&(_, name)| name)
 }
 
 fn unsupported_format(head: &[u8]) -> Option<&'static str> {
@@ -107,7 +120,10 @@ fn unsupported_format(head: &[u8]) -> Option<&'static str> {
         (b"070707", "cpio"),
         (b"!<arch>\n", "ar"),
     ];
-    TABLE.iter().find(|(magic, _)| head.starts_with(magic)).map(|&(_, name)| name)
+    TABLE
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|&(_, name)| name)
 }
 
 fn not_an_archive_detail(head: &[u8]) -> String {
@@ -115,7 +131,10 @@ fn not_an_archive_detail(head: &[u8]) -> String {
         return "the input is empty".to_owned();
     }
     let shown: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("not an archive: the input starts with bytes {}", shown.join(" "))
+    format!(
+        "not an archive: the input starts with bytes {}",
+        shown.join(" ")
+    )
 }
 
 #[cfg(test)]
@@ -130,7 +149,10 @@ mod tests {
         let lz4 = detect(&[0x04, 0x22, 0x4d, 0x18, 0]).unwrap_err();
         assert_eq!(lz4.rule, Rule::UnsupportedCompression);
         assert!(lz4.detail.contains("lz4"));
-        assert_eq!(detect(b"Rar!\x1a\x07\x00").unwrap_err().rule, Rule::UnsupportedFormat);
+        assert_eq!(
+            detect(b"Rar!\x1a\x07\x00").unwrap_err().rule,
+            Rule::UnsupportedFormat
+        );
         let junk = detect(b"hello world").unwrap_err();
         assert_eq!(junk.rule, Rule::NotAnArchive);
         assert!(junk.detail.contains("68 65 6c"));

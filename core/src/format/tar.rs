@@ -1,0 +1,593 @@
+//! tar streams: ustar, v7, GNU (long names `L`, long links `K`) and PAX (`x`, `g`), read front
+//! to back. The `tar` crate parses header fields; the walk over the stream, the extension
+//! records and every limit are ours, so each record is bounded before it is buffered.
+
+use crate::entry::{EntrySource, RawEntry, RawKind, SourceError, SpecialKind};
+use crate::error::{FormatError, Location, escape_bytes};
+use crate::path::NameOrigin;
+use crate::policy::Limits;
+use crate::rule::Rule;
+use std::io::{self, Read};
+
+const BLOCK: u64 = 512;
+
+/// A reader that knows how many compressed input bytes it has consumed.
+pub trait CountedRead: Read {
+    /// Bytes taken from the underlying (compressed) input so far.
+    fn input_consumed(&self) -> u64;
+}
+
+/// An uncompressed input, counted.
+#[derive(Debug)]
+pub struct Plain<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Plain<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        Plain { inner, count: 0 }
+    }
+}
+
+impl<R: Read> Read for Plain<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> CountedRead for Plain<R> {
+    fn input_consumed(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Reads entries from a tar stream.
+#[derive(Debug)]
+pub struct TarSource<R> {
+    input: R,
+    /// Bytes of the tar stream consumed so far.
+    pos: u64,
+    next_index: u64,
+    /// Data bytes of the current entry not yet read.
+    remaining: u64,
+    /// Padding after the current entry's data.
+    padding: u64,
+    /// Offset of the current entry's header, for errors.
+    entry_offset: u64,
+    /// POSIX global (`g`) records that apply to every later entry: only `mtime` is honoured.
+    global_mtime: Option<i64>,
+    max_metadata_bytes: u64,
+    finished: bool,
+}
+
+/// Extension records gathered before the header they apply to.
+#[derive(Default)]
+struct Extensions {
+    gnu_name: Option<Vec<u8>>,
+    gnu_link: Option<Vec<u8>>,
+    pax_path: Option<Vec<u8>>,
+    pax_link: Option<Vec<u8>>,
+    pax_size: Option<u64>,
+    pax_mtime: Option<Option<i64>>,
+    sparse: bool,
+}
+
+impl<R: CountedRead> TarSource<R> {
+    /// Reads a tar stream from `input` (already decompressed).
+    pub fn new(input: R, limits: &Limits) -> Self {
+        TarSource {
+            input,
+            pos: 0,
+            next_index: 0,
+            remaining: 0,
+            padding: 0,
+            entry_offset: 0,
+            global_mtime: None,
+            max_metadata_bytes: limits.max_metadata_bytes,
+            finished: false,
+        }
+    }
+
+    fn err(&self, rule: Rule, detail: impl Into<String>, offset: u64) -> SourceError {
+        SourceError::Format(FormatError::new(rule, detail).at(offset))
+    }
+
+    /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of input before the first byte.
+    fn read_block(&mut self, buf: &mut [u8]) -> Result<bool, SourceError> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.input.read(&mut buf[filled..]) {
+                Ok(0) if filled == 0 => return Ok(false),
+                Ok(0) => {
+                    return Err(self.err(
+                        Rule::Truncated,
+                        "the archive ends inside a header",
+                        self.pos,
+                    ));
+                }
+                Ok(n) => {
+                    filled += n;
+                    self.pos += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SourceError::from_io(e, self.pos)),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Discards `n` bytes of the stream.
+    fn skip(&mut self, mut n: u64) -> Result<(), SourceError> {
+        let mut scratch = [0u8; 8192];
+        while n > 0 {
+            let want = n.min(scratch.len() as u64) as usize;
+            match self.input.read(&mut scratch[..want]) {
+                Ok(0) => {
+                    return Err(self.err(
+                        Rule::Truncated,
+                        "the archive ends inside an entry's data",
+                        self.pos,
+                    ));
+                }
+                Ok(got) => {
+                    n -= got as u64;
+                    self.pos += got as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SourceError::from_io(e, self.pos)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads an extension record's data (GNU long name, PAX records), bounded by the limit.
+    fn read_record(&mut self, size: u64, offset: u64) -> Result<Vec<u8>, SourceError> {
+        if size > self.max_metadata_bytes {
+            return Err(self.err(
+                Rule::MetadataLimit,
+                format!(
+                    "a {size}-byte metadata record exceeds the limit of {} bytes",
+                    self.max_metadata_bytes
+                ),
+                offset,
+            ));
+        }
+        let mut data = vec![0u8; size as usize];
+        if size > 0 && !self.read_block(&mut data)? {
+            return Err(self.err(
+                Rule::Truncated,
+                "the archive ends inside a metadata record",
+                self.pos,
+            ));
+        }
+        self.skip(padding(size))?;
+        Ok(data)
+    }
+
+    /// After the end-of-archive marker: read what follows so compressed layers verify their
+    /// checksums; only zero bytes may follow.
+    fn drain(&mut self) -> Result<(), SourceError> {
+        let mut scratch = [0u8; 8192];
+        loop {
+            match self.input.read(&mut scratch) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    if scratch[..n].iter().any(|&b| b != 0) {
+                        // Like tar, ignore what follows the end marker, but still verify the
+                        // compressed layer below (it is read to its end).
+                        self.pos += n as u64;
+                        return self.drain_ignoring();
+                    }
+                    self.pos += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SourceError::from_io(e, self.pos)),
+            }
+        }
+    }
+
+    fn drain_ignoring(&mut self) -> Result<(), SourceError> {
+        let mut scratch = [0u8; 8192];
+        loop {
+            match self.input.read(&mut scratch) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.pos += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SourceError::from_io(e, self.pos)),
+            }
+        }
+    }
+
+    fn parse_next(&mut self) -> Result<Option<RawEntry>, SourceError> {
+        let mut ext = Extensions::default();
+        let mut block = [0u8; BLOCK as usize];
+        loop {
+            let offset = self.pos;
+            if !self.read_block(&mut block)? {
+                if ext.has_any() {
+                    return Err(self.err(
+                        Rule::Truncated,
+                        "the archive ends after an extension header",
+                        offset,
+                    ));
+                }
+                return Ok(None); // no end marker: accepted, as GNU tar and Python do
+            }
+            // Two zero blocks end the archive; a lone zero block is skipped, as GNU tar does,
+            // and the block after it is read as a header.
+            if block.iter().all(|&b| b == 0)
+                && (!self.read_block(&mut block)? || block.iter().all(|&b| b == 0))
+            {
+                if ext.has_any() {
+                    return Err(self.err(
+                        Rule::Truncated,
+                        "the archive ends after an extension header",
+                        offset,
+                    ));
+                }
+                self.drain()?;
+                return Ok(None);
+            }
+            let header = tar::Header::from_byte_slice(&block);
+            verify_checksum(&block)
+                .map_err(|detail| self.err(Rule::BadChecksum, detail, offset))?;
+            let type_flag = block[156];
+            let header_size = header.entry_size().map_err(|e| {
+                self.err(Rule::BadHeaderField, format!("bad size field: {e}"), offset)
+            })?;
+            match type_flag {
+                b'L' => ext.gnu_name = Some(trim_nul(self.read_record(header_size, offset)?)),
+                b'K' => ext.gnu_link = Some(trim_nul(self.read_record(header_size, offset)?)),
+                b'x' | b'X' => {
+                    let data = self.read_record(header_size, offset)?;
+                    parse_pax(&data, &mut ext)
+                        .map_err(|d| self.err(Rule::PaxMalformed, d, offset))?;
+                }
+                b'g' => {
+                    let data = self.read_record(header_size, offset)?;
+                    let mut global = Extensions::default();
+                    parse_pax(&data, &mut global)
+                        .map_err(|d| self.err(Rule::PaxMalformed, d, offset))?;
+                    if let Some(mtime) = global.pax_mtime {
+                        self.global_mtime = mtime;
+                    }
+                }
+                b'V' => self.skip(header_size + padding(header_size))?, // GNU volume label
+                _ => {
+                    return self
+                        .entry(header, type_flag, header_size, ext, offset)
+                        .map(Some);
+                }
+            }
+        }
+    }
+
+    fn entry(
+        &mut self,
+        header: &tar::Header,
+        type_flag: u8,
+        header_size: u64,
+        ext: Extensions,
+        offset: u64,
+    ) -> Result<RawEntry, SourceError> {
+        let index = self.next_index;
+        self.next_index += 1;
+        let header_name = header.path_bytes().into_owned();
+        let located = |rule: Rule, detail: String, name: &[u8]| {
+            SourceError::Format(FormatError {
+                rule,
+                detail,
+                location: Location {
+                    entry: Some(index),
+                    offset: Some(offset),
+                    raw_path: Some(escape_bytes(name)),
+                    path: None,
+                },
+            })
+        };
+        let (name, name_origin) =
+            pick(ext.pax_path, ext.gnu_name, header_name.clone()).map_err(|(a, b)| {
+                located(
+                    Rule::ConflictingNames,
+                    format!(
+                        "PAX path '{}' and GNU long name '{}' differ",
+                        escape_bytes(&a),
+                        escape_bytes(&b)
+                    ),
+                    &header_name,
+                )
+            })?;
+        if ext.sparse || type_flag == b'S' {
+            return Err(located(
+                Rule::UnsupportedSparse,
+                "sparse entries are not supported yet".into(),
+                &name,
+            ));
+        }
+        let size = match ext.pax_size {
+            Some(pax) if header_size != 0 && header_size != pax => {
+                return Err(located(
+                    Rule::PaxSizeMismatch,
+                    format!("the PAX size record says {pax} bytes, the header {header_size}"),
+                    &name,
+                ));
+            }
+            Some(pax) => pax,
+            None => header_size,
+        };
+        let link = || -> Result<Vec<u8>, SourceError> {
+            let header_link = header
+                .link_name_bytes()
+                .map(|l| l.into_owned())
+                .unwrap_or_default();
+            pick(ext.pax_link.clone(), ext.gnu_link.clone(), header_link)
+                .map(|(l, _)| l)
+                .map_err(|(a, b)| {
+                    located(
+                        Rule::ConflictingNames,
+                        format!(
+                            "PAX linkpath '{}' and GNU long link '{}' differ",
+                            escape_bytes(&a),
+                            escape_bytes(&b)
+                        ),
+                        &name,
+                    )
+                })
+        };
+        let kind = match type_flag {
+            b'0' | 0 | b'7' if name.ends_with(b"/") => RawKind::Dir, // old tar: a directory
+            b'0' | 0 | b'7' => RawKind::File { size },
+            b'1' => RawKind::HardLink { target: link()? },
+            b'2' => RawKind::Symlink { target: link()? },
+            b'3' => RawKind::Special(SpecialKind::CharDevice),
+            b'4' => RawKind::Special(SpecialKind::BlockDevice),
+            b'5' | b'D' => RawKind::Dir,
+            b'6' => RawKind::Special(SpecialKind::Fifo),
+            other => {
+                let shown = if other.is_ascii_graphic() {
+                    format!("'{}'", char::from(other))
+                } else {
+                    format!("0x{other:02x}")
+                };
+                return Err(located(
+                    Rule::UnsupportedEntryType,
+                    format!("unknown or unsupported entry type {shown}"),
+                    &name,
+                ));
+            }
+        };
+        // Only regular files (and GNU dump directories, skipped) carry data; header-only types
+        // ignore their size field, as Go's archive/tar and GNU tar do.
+        let data = match kind {
+            RawKind::File { .. } => size,
+            RawKind::Dir if type_flag == b'D' => size,
+            _ => 0,
+        };
+        self.remaining = data;
+        self.padding = padding(data);
+        self.entry_offset = offset;
+        let mode = header
+            .mode()
+            .map_err(|e| located(Rule::BadHeaderField, format!("bad mode field: {e}"), &name))?
+            & 0o7777;
+        let mtime = match ext.pax_mtime {
+            Some(mtime) => mtime,
+            None => self
+                .global_mtime
+                .or_else(|| header.mtime().ok().and_then(|m| i64::try_from(m).ok())),
+        };
+        Ok(RawEntry {
+            index,
+            offset,
+            name,
+            name_origin,
+            kind,
+            mode: Some(mode),
+            mtime,
+        })
+    }
+}
+
+impl Extensions {
+    fn has_any(&self) -> bool {
+        self.gnu_name.is_some()
+            || self.gnu_link.is_some()
+            || self.pax_path.is_some()
+            || self.pax_link.is_some()
+            || self.pax_size.is_some()
+    }
+}
+
+/// Picks a name: PAX over GNU over the header. PAX and GNU both present and different is a
+/// conflict (tools disagree on which wins).
+/// A name and how to decode it, or the two names that conflict.
+type Picked = Result<(Vec<u8>, NameOrigin), (Vec<u8>, Vec<u8>)>;
+
+fn pick(pax: Option<Vec<u8>>, gnu: Option<Vec<u8>>, header: Vec<u8>) -> Picked {
+    match (pax, gnu) {
+        (Some(p), Some(g)) if p != g => Err((p, g)),
+        (Some(p), _) => Ok((p, NameOrigin::Utf8)),
+        (None, Some(g)) => Ok((g, NameOrigin::TarHeader)),
+        (None, None) => Ok((header, NameOrigin::TarHeader)),
+    }
+}
+
+impl<R: CountedRead> EntrySource for TarSource<R> {
+    fn next_entry(&mut self) -> Result<Option<RawEntry>, SourceError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let rest = self.remaining + self.padding;
+        self.remaining = 0;
+        self.padding = 0;
+        self.skip(rest)?;
+        let next = self.parse_next()?;
+        if next.is_none() {
+            self.finished = true;
+        }
+        Ok(next)
+    }
+
+    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, SourceError> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.remaining) as usize;
+        loop {
+            match self.input.read(&mut buf[..want]) {
+                Ok(0) => {
+                    return Err(SourceError::Format(FormatError {
+                        rule: Rule::Truncated,
+                        detail: format!(
+                            "the archive ends with {} bytes of this entry missing",
+                            self.remaining
+                        ),
+                        location: Location {
+                            offset: Some(self.entry_offset),
+                            ..Location::default()
+                        },
+                    }));
+                }
+                Ok(n) => {
+                    self.remaining -= n as u64;
+                    self.pos += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SourceError::from_io(e, self.pos)),
+            }
+        }
+    }
+
+    fn input_consumed(&self) -> u64 {
+        self.input.input_consumed()
+    }
+
+    fn output_produced(&self) -> u64 {
+        self.pos
+    }
+}
+
+fn padding(size: u64) -> u64 {
+    (BLOCK - size % BLOCK) % BLOCK
+}
+
+fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
+}
+
+/// The header checksum: the sum of all bytes with the checksum field read as spaces. Some old
+/// writers summed signed bytes; both are accepted.
+fn verify_checksum(block: &[u8; BLOCK as usize]) -> Result<(), String> {
+    let field = &block[148..156];
+    let digits = field
+        .iter()
+        .map(|&b| char::from(b))
+        .skip_while(|c| *c == ' ')
+        .take_while(char::is_ascii_digit);
+    let stored = u32::from_str_radix(&digits.collect::<String>(), 8)
+        .map_err(|_| format!("unreadable checksum field {:?}", escape_bytes(field)))?;
+    let (mut unsigned, mut signed) = (0u32, 0i32);
+    for (i, &b) in block.iter().enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += u32::from(b);
+        signed += i32::from(b as i8);
+    }
+    if stored == unsigned || i64::from(stored) == i64::from(signed) {
+        Ok(())
+    } else {
+        Err(format!(
+            "header checksum is {stored:o}, the header sums to {unsigned:o}"
+        ))
+    }
+}
+
+/// Parses PAX extended header records (`"%d %s=%s\n"`) into `ext`. Later records win.
+fn parse_pax(mut data: &[u8], ext: &mut Extensions) -> Result<(), String> {
+    // Some writers pad the record block with NULs.
+    while data.last() == Some(&0) {
+        data = &data[..data.len() - 1];
+    }
+    while !data.is_empty() {
+        let space = data
+            .iter()
+            .position(|&b| b == b' ')
+            .ok_or("a record has no length")?;
+        let len: usize = std::str::from_utf8(&data[..space])
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+            .ok_or("a record's length is not a number")?;
+        if len <= space + 1 || len > data.len() {
+            return Err(format!("a record's length {len} does not fit the header"));
+        }
+        let record = &data[space + 1..len];
+        let record = record
+            .strip_suffix(b"\n")
+            .ok_or("a record does not end with a newline")?;
+        let eq = record
+            .iter()
+            .position(|&b| b == b'=')
+            .ok_or("a record has no '='")?;
+        let (key, value) = (&record[..eq], &record[eq + 1..]);
+        apply_pax(key, value, ext)?;
+        data = &data[len..];
+    }
+    Ok(())
+}
+
+fn apply_pax(key: &[u8], value: &[u8], ext: &mut Extensions) -> Result<(), String> {
+    // An empty value deletes the keyword: the header's own field applies again.
+    let set = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
+    match key {
+        b"path" => ext.pax_path = set(value),
+        b"linkpath" => ext.pax_link = set(value),
+        b"size" => {
+            ext.pax_size = if value.is_empty() {
+                None
+            } else {
+                let text =
+                    std::str::from_utf8(value).map_err(|_| "the size record is not a number")?;
+                Some(
+                    text.parse()
+                        .map_err(|_| format!("the size record '{text}' is not a number"))?,
+                )
+            }
+        }
+        b"mtime" => ext.pax_mtime = Some(parse_pax_time(value)),
+        k if k.starts_with(b"GNU.sparse.") => ext.sparse = true,
+        _ => {} // uid, gid, uname, gname, atime, ctime, comment, charset, vendor records: not used
+    }
+    Ok(())
+}
+
+/// PAX times are decimal seconds, possibly negative and fractional. Out-of-range values are
+/// dropped (the mtime is then not set) rather than refusing the archive.
+fn parse_pax_time(value: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(value).ok()?;
+    let whole = text.split('.').next()?;
+    whole.parse::<i64>().ok()
+}
+
+/// Whether a block looks like a tar header (ustar magic, or a valid checksum for v7).
+pub fn looks_like_tar(head: &[u8]) -> bool {
+    let Ok(block) = <&[u8; BLOCK as usize]>::try_from(head.get(..BLOCK as usize).unwrap_or(&[]))
+    else {
+        return false;
+    };
+    if &block[257..262] == b"ustar" {
+        return true;
+    }
+    // An all-zero block is an empty archive; otherwise a v7 header must checksum.
+    block.iter().all(|&b| b == 0) || (block[0] != 0 && verify_checksum(block).is_ok())
+}
+
+#[cfg(test)]
+mod tests;
