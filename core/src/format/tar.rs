@@ -217,10 +217,13 @@ impl<R: CountedRead> TarSource<R> {
                 }
                 return Ok(None); // no end marker: accepted, as GNU tar and Python do
             }
-            // Two zero blocks end the archive; a lone zero block is skipped, as GNU tar does,
-            // and the block after it is read as a header.
+            // Two zero blocks end the archive. A zero block followed by a valid header is
+            // skipped, as GNU tar does; followed by anything else it ends the archive too (as
+            // in Python and libarchive: some writers pad with junk after one zero block).
             if block.iter().all(|&b| b == 0)
-                && (!self.read_block(&mut block)? || block.iter().all(|&b| b == 0))
+                && (!self.read_block(&mut block)?
+                    || block.iter().all(|&b| b == 0)
+                    || verify_checksum(&block).is_err())
             {
                 if ext.has_any() {
                     return Err(self.err(
@@ -236,7 +239,7 @@ impl<R: CountedRead> TarSource<R> {
             verify_checksum(&block)
                 .map_err(|detail| self.err(Rule::BadChecksum, detail, offset))?;
             let type_flag = block[156];
-            let header_size = header.entry_size().map_err(|e| {
+            let header_size = numeric(&block[124..136]).map_err(|e| {
                 self.err(Rule::BadHeaderField, format!("bad size field: {e}"), offset)
             })?;
             match type_flag {
@@ -256,7 +259,8 @@ impl<R: CountedRead> TarSource<R> {
                         self.global_mtime = mtime;
                     }
                 }
-                b'V' => self.skip(header_size + padding(header_size))?, // GNU volume label
+                // GNU volume labels and Solaris ACL records: metadata uncork does not apply.
+                b'V' | b'A' => self.skip(header_size + padding(header_size))?,
                 _ => {
                     return self
                         .entry(header, type_flag, header_size, ext, offset)
@@ -370,8 +374,7 @@ impl<R: CountedRead> TarSource<R> {
         self.remaining = data;
         self.padding = padding(data);
         self.entry_offset = offset;
-        let mode = header
-            .mode()
+        let mode = numeric(&header.as_bytes()[100..108])
             .map_err(|e| located(Rule::BadHeaderField, format!("bad mode field: {e}"), &name))?
             & 0o7777;
         let mtime = match ext.pax_mtime {
@@ -386,7 +389,7 @@ impl<R: CountedRead> TarSource<R> {
             name,
             name_origin,
             kind,
-            mode: Some(mode),
+            mode: Some(mode as u32),
             mtime,
         })
     }
@@ -472,13 +475,48 @@ impl<R: CountedRead> EntrySource for TarSource<R> {
     }
 }
 
+/// A numeric header field: base-256 when the high bit of the first byte is set (GNU, for
+/// values octal cannot hold), else octal digits after optional leading spaces, ending at the
+/// first space or NUL. A field with no digits is 0, as in libarchive and Go.
+fn numeric(field: &[u8]) -> Result<u64, String> {
+    if field.first().is_some_and(|&b| b & 0x80 != 0) {
+        if field[0] == 0xff {
+            return Err("a negative base-256 number".into());
+        }
+        let mut value: u64 = u64::from(field[0] & 0x7f);
+        for &b in &field[1..] {
+            value = value
+                .checked_mul(256)
+                .and_then(|v| v.checked_add(u64::from(b)))
+                .ok_or("a base-256 number overflows 64 bits")?;
+        }
+        return Ok(value);
+    }
+    let digits = field
+        .iter()
+        .skip_while(|&&b| b == b' ')
+        .take_while(|&&b| b != b' ' && b != 0);
+    let mut value: u64 = 0;
+    for &b in digits {
+        if !(b'0'..=b'7').contains(&b) {
+            return Err(format!("'{}' is not an octal number", escape_bytes(field)));
+        }
+        value = value
+            .checked_mul(8)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or("an octal number overflows 64 bits")?;
+    }
+    Ok(value)
+}
+
 fn padding(size: u64) -> u64 {
     (BLOCK - size % BLOCK) % BLOCK
 }
 
+/// GNU long names are C strings: they end at the first NUL (as in GNU tar and Go).
 fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
-    while v.last() == Some(&0) {
-        v.pop();
+    if let Some(nul) = v.iter().position(|&b| b == 0) {
+        v.truncate(nul);
     }
     v
 }

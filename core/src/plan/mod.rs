@@ -166,7 +166,17 @@ impl<'a> Planner<'a> {
     ) -> Result<Step, PolicyError> {
         let name = decode_name(&entry.name, entry.name_origin, self.policy.legacy_names)?;
         let Some(full) = normalize_entry_path(&name, self.policy)? else {
-            return Ok(nothing()); // the root itself: never touched
+            // The root itself: never touched. A file without a name is skipped and reported.
+            return Ok(match entry.kind {
+                RawKind::Dir => nothing(),
+                _ => Step {
+                    parents: Vec::new(),
+                    op: Op::Skip {
+                        path: name.into_owned(),
+                        rule: Rule::EmptyName,
+                    },
+                },
+            });
         };
         *located = Some(full.clone());
         let Some(path) = self.strip(&full) else {
