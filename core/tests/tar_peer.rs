@@ -1,3 +1,6 @@
+// Tests read fixture files; the purity lints are for the library, not for its tests.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 //! Conformance over other extractors' tar test data (../shared/peer-suites): every file either
 //! extracts fully into the reference host or fails with a typed error; the outcome of each is
 //! pinned in `tar_peer_expected.txt` beside this file (regenerate with UPDATE_GOLDEN=1).
