@@ -64,80 +64,80 @@ pub(super) fn order(
         resolutions.insert(i, resolution);
     }
 
-    // Live links by path, to find the links inside a directory target.
-    let by_path: BTreeMap<&str, usize> = live
-        .iter()
-        .map(|&i| (pending[i].path.as_str(), i))
-        .collect();
-    let mut hard: HashMap<usize, BTreeSet<usize>> = HashMap::new();
-    let mut soft: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+    // Edges: "hard" = links a resolution went through (must exist first); "soft" = links
+    // inside a directory another link points to (so a host copying the directory copies them).
+    // Soft edges are capped: beyond the cap (a hostile archive of many links to the root) the
+    // copy-order nicety is dropped rather than spending quadratic time.
+    const MAX_SOFT_EDGES: usize = 1 << 16;
+    let by_path: BTreeMap<&str, usize> = live.iter().map(|&i| (pending[i].path.as_str(), i)).collect();
+    let mut dependents: HashMap<usize, Vec<(usize, bool)>> = HashMap::new(); // j -> [(i, soft)]
+    let mut waiting: HashMap<usize, (usize, usize)> = HashMap::new(); // i -> (hard, soft) unmet
+    let mut soft_edges = 0usize;
     for &i in &live {
         let r = &resolutions[&i];
-        hard.insert(i, r.through.iter().copied().filter(|&j| j != i).collect());
-        let mut inside = BTreeSet::new();
+        let hard: BTreeSet<usize> = r.through.iter().copied().filter(|&j| j != i).collect();
+        let mut soft = BTreeSet::new();
         if let (LinkKind::Dir, Some(dir)) = (r.kind, r.resolved.as_deref()) {
-            let prefix = if dir.is_empty() {
-                String::new()
-            } else {
-                format!("{dir}/")
-            };
-            for (_, &j) in by_path
-                .range(prefix.as_str()..)
-                .take_while(|(p, _)| p.starts_with(&prefix))
-            {
-                if j != i {
-                    inside.insert(j);
+            let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+            for (_, &j) in by_path.range(prefix.as_str()..).take_while(|(p, _)| p.starts_with(&prefix)) {
+                if soft_edges >= MAX_SOFT_EDGES {
+                    break;
+                }
+                if j != i && !hard.contains(&j) {
+                    soft.insert(j);
+                    soft_edges += 1;
                 }
             }
         }
-        soft.insert(i, inside);
+        waiting.insert(i, (hard.len(), soft.len()));
+        for j in hard {
+            dependents.entry(j).or_default().push((i, false));
+        }
+        for j in soft {
+            dependents.entry(j).or_default().push((i, true));
+        }
     }
 
-    let mut done = BTreeSet::new();
+    // Kahn's algorithm, ready links taken in archive order. When only soft edges block every
+    // remaining link (a directory link inside the directory it points to), they are dropped.
+    let mut ready: BTreeSet<usize> = waiting.iter().filter(|(_, w)| **w == (0, 0)).map(|(&i, _)| i).collect();
     let mut out = Vec::with_capacity(live.len());
-    let mut use_soft = true;
+    let mut placed = BTreeSet::new();
     while out.len() < live.len() {
-        let ready = live.iter().copied().find(|i| {
-            !done.contains(i)
-                && hard[i].iter().all(|j| done.contains(j))
-                && (!use_soft || soft[i].iter().all(|j| done.contains(j)))
-        });
-        match ready {
-            Some(i) => {
-                done.insert(i);
-                use_soft = true;
-                let r = resolutions.remove(&i).unwrap_or(Resolution {
-                    resolved: None,
-                    kind: LinkKind::Outside,
-                    through: Vec::new(),
-                });
-                let p = &pending[i];
-                out.push(LinkPlan {
-                    path: p.path.clone(),
-                    target: p.target.clone(),
-                    resolved: r.resolved,
-                    kind: r.kind,
-                    replace: replace_of(tree, &p.path),
-                });
+        let Some(i) = ready.pop_first() else {
+            let unblocked: Vec<usize> = waiting.iter().filter(|&(i, w)| w.0 == 0 && !placed.contains(i)).map(|(&i, _)| i).collect();
+            if unblocked.is_empty() {
+                let stuck = live.iter().copied().find(|i| !placed.contains(i)).unwrap_or(0);
+                let detail = "the archive's symlinks depend on each other in a loop";
+                return Err(PolicyError { location: pending[stuck].location.clone(), ..PolicyError::new(Rule::LinkCycle, detail) });
             }
-            // Only "inside a directory target" edges can form a cycle (a resolution that loops
-            // is an error already); drop them until the next link is placed.
-            None if use_soft => use_soft = false,
-            None => {
-                let stuck = live
-                    .iter()
-                    .copied()
-                    .find(|i| !done.contains(i))
-                    .unwrap_or(0);
-                return Err(PolicyError {
-                    location: pending[stuck].location.clone(),
-                    ..PolicyError::new(
-                        Rule::LinkCycle,
-                        "the archive's symlinks depend on each other in a loop",
-                    )
-                });
+            for i in unblocked {
+                if let Some(w) = waiting.get_mut(&i) {
+                    w.1 = 0;
+                }
+                ready.insert(i);
+            }
+            continue;
+        };
+        placed.insert(i);
+        for &(k, soft) in dependents.get(&i).map_or(&[][..], Vec::as_slice) {
+            if placed.contains(&k) {
+                continue;
+            }
+            if let Some(w) = waiting.get_mut(&k) {
+                if soft {
+                    w.1 = w.1.saturating_sub(1);
+                } else {
+                    w.0 = w.0.saturating_sub(1);
+                }
+                if *w == (0, 0) {
+                    ready.insert(k);
+                }
             }
         }
+        let r = resolutions.remove(&i).unwrap_or(Resolution { resolved: None, kind: LinkKind::Outside, through: Vec::new() });
+        let p = &pending[i];
+        out.push(LinkPlan { path: p.path.clone(), target: p.target.clone(), resolved: r.resolved, kind: r.kind, replace: replace_of(tree, &p.path) });
     }
     Ok(out)
 }
