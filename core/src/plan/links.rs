@@ -69,7 +69,10 @@ pub(super) fn order(
     // Soft edges are capped: beyond the cap (a hostile archive of many links to the root) the
     // copy-order nicety is dropped rather than spending quadratic time.
     const MAX_SOFT_EDGES: usize = 1 << 16;
-    let by_path: BTreeMap<&str, usize> = live.iter().map(|&i| (pending[i].path.as_str(), i)).collect();
+    let by_path: BTreeMap<&str, usize> = live
+        .iter()
+        .map(|&i| (pending[i].path.as_str(), i))
+        .collect();
     let mut dependents: HashMap<usize, Vec<(usize, bool)>> = HashMap::new(); // j -> [(i, soft)]
     let mut waiting: HashMap<usize, (usize, usize)> = HashMap::new(); // i -> (hard, soft) unmet
     let mut soft_edges = 0usize;
@@ -78,8 +81,15 @@ pub(super) fn order(
         let hard: BTreeSet<usize> = r.through.iter().copied().filter(|&j| j != i).collect();
         let mut soft = BTreeSet::new();
         if let (LinkKind::Dir, Some(dir)) = (r.kind, r.resolved.as_deref()) {
-            let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-            for (_, &j) in by_path.range(prefix.as_str()..).take_while(|(p, _)| p.starts_with(&prefix)) {
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            for (_, &j) in by_path
+                .range(prefix.as_str()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+            {
                 if soft_edges >= MAX_SOFT_EDGES {
                     break;
                 }
@@ -100,16 +110,31 @@ pub(super) fn order(
 
     // Kahn's algorithm, ready links taken in archive order. When only soft edges block every
     // remaining link (a directory link inside the directory it points to), they are dropped.
-    let mut ready: BTreeSet<usize> = waiting.iter().filter(|(_, w)| **w == (0, 0)).map(|(&i, _)| i).collect();
+    let mut ready: BTreeSet<usize> = waiting
+        .iter()
+        .filter(|(_, w)| **w == (0, 0))
+        .map(|(&i, _)| i)
+        .collect();
     let mut out = Vec::with_capacity(live.len());
     let mut placed = BTreeSet::new();
     while out.len() < live.len() {
         let Some(i) = ready.pop_first() else {
-            let unblocked: Vec<usize> = waiting.iter().filter(|&(i, w)| w.0 == 0 && !placed.contains(i)).map(|(&i, _)| i).collect();
+            let unblocked: Vec<usize> = waiting
+                .iter()
+                .filter(|&(i, w)| w.0 == 0 && !placed.contains(i))
+                .map(|(&i, _)| i)
+                .collect();
             if unblocked.is_empty() {
-                let stuck = live.iter().copied().find(|i| !placed.contains(i)).unwrap_or(0);
+                let stuck = live
+                    .iter()
+                    .copied()
+                    .find(|i| !placed.contains(i))
+                    .unwrap_or(0);
                 let detail = "the archive's symlinks depend on each other in a loop";
-                return Err(PolicyError { location: pending[stuck].location.clone(), ..PolicyError::new(Rule::LinkCycle, detail) });
+                return Err(PolicyError {
+                    location: pending[stuck].location.clone(),
+                    ..PolicyError::new(Rule::LinkCycle, detail)
+                });
             }
             for i in unblocked {
                 if let Some(w) = waiting.get_mut(&i) {
@@ -135,9 +160,19 @@ pub(super) fn order(
                 }
             }
         }
-        let r = resolutions.remove(&i).unwrap_or(Resolution { resolved: None, kind: LinkKind::Outside, through: Vec::new() });
+        let r = resolutions.remove(&i).unwrap_or(Resolution {
+            resolved: None,
+            kind: LinkKind::Outside,
+            through: Vec::new(),
+        });
         let p = &pending[i];
-        out.push(LinkPlan { path: p.path.clone(), target: p.target.clone(), resolved: r.resolved, kind: r.kind, replace: replace_of(tree, &p.path) });
+        out.push(LinkPlan {
+            path: p.path.clone(),
+            target: p.target.clone(),
+            resolved: r.resolved,
+            kind: r.kind,
+            replace: replace_of(tree, &p.path),
+        });
     }
     Ok(out)
 }

@@ -520,7 +520,12 @@ fn not_archives_are_named() {
 fn directory_links_pointing_at_each_other_still_order() {
     // `top` points into `d`, and `d/back` points at the root, which holds `top`: each is
     // "inside" the other's target, so the soft ordering is dropped, not reported as a cycle.
-    let text = plan(&[("d/", b'5', "", b"", 0o755), ("top", b'2', "d", b"", 0o777), ("d/back", b'2', "..", b"", 0o777)]).unwrap();
+    let text = plan(&[
+        ("d/", b'5', "", b"", 0o755),
+        ("top", b'2', "d", b"", 0o777),
+        ("d/back", b'2', "..", b"", 0o777),
+    ])
+    .unwrap();
     assert!(text.contains("symlink top -> d [dir d]"), "{text}");
     assert!(text.contains("symlink d/back -> .. [dir .]"), "{text}");
 }
@@ -528,8 +533,14 @@ fn directory_links_pointing_at_each_other_still_order() {
 #[test]
 fn many_links_to_the_root_are_planned() {
     let names: Vec<String> = (0..3000).map(|i| format!("l{i}")).collect();
-    let mut entries: Vec<TarSpec<'_>> = names.iter().map(|n| (n.as_str(), b'2', ".", &b""[..], 0o777)).collect();
+    let mut entries: Vec<TarSpec<'_>> = names
+        .iter()
+        .map(|n| (n.as_str(), b'2', ".", &b""[..], 0o777))
+        .collect();
     entries.push(("f", b'0', "", b"x", 0o644));
     let text = plan(&entries).unwrap();
-    assert_eq!(text.lines().filter(|l| l.starts_with("symlink")).count(), 3000);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("symlink")).count(),
+        3000
+    );
 }
