@@ -168,34 +168,25 @@ impl<R: CountedRead> TarSource<R> {
         Ok(data)
     }
 
-    /// After the end-of-archive marker: read what follows so compressed layers verify their
-    /// checksums; only zero bytes may follow.
+    /// After the end-of-archive marker: read what follows (ignored, as tar does) so that a
+    /// compressed layer below verifies its checksum and length. Bounded: a stream that goes
+    /// on for more than `MAX_TRAILING` bytes (a bomb hidden after the end) is refused.
     fn drain(&mut self) -> Result<(), SourceError> {
+        const MAX_TRAILING: u64 = 16 << 20;
+        let end = self.pos;
         let mut scratch = [0u8; 8192];
         loop {
             match self.input.read(&mut scratch) {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
-                    if scratch[..n].iter().any(|&b| b != 0) {
-                        // Like tar, ignore what follows the end marker, but still verify the
-                        // compressed layer below (it is read to its end).
-                        self.pos += n as u64;
-                        return self.drain_ignoring();
-                    }
                     self.pos += n as u64;
+                    if self.pos - end > MAX_TRAILING {
+                        let detail = format!(
+                            "more than {MAX_TRAILING} bytes follow the end-of-archive marker"
+                        );
+                        return Err(self.err(Rule::TrailingGarbage, detail, end));
+                    }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(SourceError::from_io(e, self.pos)),
-            }
-        }
-    }
-
-    fn drain_ignoring(&mut self) -> Result<(), SourceError> {
-        let mut scratch = [0u8; 8192];
-        loop {
-            match self.input.read(&mut scratch) {
-                Ok(0) => return Ok(()),
-                Ok(n) => self.pos += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(SourceError::from_io(e, self.pos)),
             }

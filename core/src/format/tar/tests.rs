@@ -187,3 +187,17 @@ fn base256_and_v7() {
         "v7: a trailing slash means a directory"
     );
 }
+
+#[test]
+fn a_bomb_after_the_end_marker_is_bounded() {
+    let mut bytes = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
+    bytes.resize(bytes.len() + (17 << 20), 0);
+    assert_eq!(rule_of(entries(&bytes)), Rule::TrailingGarbage);
+    let mut padded = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
+    padded.resize(padded.len() + 10240, 0);
+    assert_eq!(
+        entries(&padded).unwrap().len(),
+        1,
+        "ordinary record padding is fine"
+    );
+}
