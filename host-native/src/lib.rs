@@ -1,1 +1,87 @@
-//! uncork native host
+//! # uncork-native
+//!
+//! The native host of [uncork](uncork_core): carries out the core's actions on Unix and Windows,
+//! and the `uncork` command-line tool.
+//!
+//! - Every write is relative to a directory handle opened component by component without
+//!   following symlinks (cap-std); a symlink already in the destination is never traversed
+//!   unless [`HostOptions::trust_existing_symlinks`] is set.
+//! - Nothing is lost: existing files are never overwritten unless asked (and then restored if
+//!   the run fails); a new destination is extracted into a staging sibling and renamed into
+//!   place on success; into an existing directory, what the run made is removed on failure.
+//! - Symlinks: real links where the platform allows, else a reported fallback (Windows: a
+//!   junction for a directory, else a copy of the already-extracted target).
+//!
+//! ```no_run
+//! use uncork_native::{extract_to, HostOptions};
+//! let archive = std::fs::File::open("pgpdump-1.5.tar.gz")?;
+//! let done = extract_to(archive, "out".as_ref(), &uncork_core::Options::default(), HostOptions::default())?;
+//! for degraded in &done.report.degradations {
+//!     eprintln!("{degraded}");
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod dirs;
+mod error;
+mod host;
+mod options;
+mod path;
+mod staging;
+mod tree;
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+pub use error::{ExtractError, HostError};
+pub use host::{NativeHost, NativeReport, Observer};
+pub use options::{HostOptions, SymlinkCreator, SymlinkMode};
+
+use std::io::{Read, Seek};
+use std::path::Path;
+use uncork_core::Options;
+
+/// The platform the host was built for (`unix` or `windows`).
+pub const PLATFORM: &str = platform::NAME;
+
+/// Extracts a seekable archive (a file: zip needs random access) into `dest`.
+pub fn extract_to<R: Read + Seek>(
+    input: R,
+    dest: &Path,
+    options: &Options<'_>,
+    host_options: HostOptions,
+) -> Result<NativeReport, ExtractError> {
+    let mut host = NativeHost::open(dest, host_options)?;
+    let result = uncork_core::extract(input, options, &mut host);
+    host.finish(result)
+}
+
+/// Extracts an archive read front to back (standard input) into `dest`.
+pub fn extract_stream_to<R: Read>(
+    input: R,
+    dest: &Path,
+    options: &Options<'_>,
+    host_options: HostOptions,
+) -> Result<NativeReport, ExtractError> {
+    let mut host = NativeHost::open(dest, host_options)?;
+    let result = uncork_core::extract_stream(input, options, &mut host);
+    host.finish(result)
+}
+
+/// An error and its sources, joined with `: `.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,1 +1,7 @@
-fn main() {}
+//! `uncork`: extract tar, tar.gz and zip archives safely, the same way on every platform.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

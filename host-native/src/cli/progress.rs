@@ -1,0 +1,74 @@
+//! The progress bar: on standard error, only when it is a terminal and the user did not ask for
+//! quiet or JSON output. Position: compressed bytes read; message: entries and bytes written.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug)]
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    read: Arc<AtomicU64>,
+    entries: u64,
+    written: u64,
+}
+
+impl Progress {
+    /// A bar if `wanted` and standard error is a terminal; `total` is the input's size.
+    pub(crate) fn new(wanted: bool, total: Option<u64>, read: Arc<AtomicU64>) -> Self {
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+            let bar = match total {
+                Some(total) => {
+                    ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+                }
+                None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+            };
+            let template = if total.is_some() {
+                "{spinner} [{bar:30}] {bytes}/{total_bytes} read, {msg} ({eta})"
+            } else {
+                "{spinner} {bytes} read, {msg}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Progress {
+            bar,
+            read,
+            entries: 0,
+            written: 0,
+        }
+    }
+
+    /// Counts one action (entries: paths made; bytes: file data).
+    pub(crate) fn on_action(&mut self, action: &uncork_core::Action<'_>) {
+        use uncork_core::Action;
+        match action {
+            Action::FileData { data } => self.written += data.len() as u64,
+            Action::MakeDir { .. }
+            | Action::BeginFile { .. }
+            | Action::HardLink { .. }
+            | Action::Symlink { .. } => {
+                self.entries += 1;
+            }
+            _ => return,
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.read.load(Ordering::Relaxed));
+            bar.set_message(format!(
+                "{} entries, {} written",
+                self.entries,
+                super::render::human_size(self.written)
+            ));
+        }
+    }
+
+    /// Removes the bar.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

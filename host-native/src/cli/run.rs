@@ -1,0 +1,301 @@
+//! The commands: extract, list, plan, check.
+
+use super::args::{CheckArgs, Command, ExtractArgs, ReadArgs};
+use super::failure::Failure;
+use super::input::Input;
+use super::json::{
+    self, CheckJson, ExtractJson, FailureJson, ListJson, ListedJson, PlanJson, ReportJson,
+};
+use super::options;
+use super::progress::Progress;
+use super::render;
+use super::select::Selector;
+use std::convert::Infallible;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use uncork_core::{Action, Host, Listed, Options, Outcome, Preset, Report, RunError};
+use uncork_native::{ExtractError, HostOptions, NativeHost};
+
+/// Writes a line to standard output; a closed pipe is not an error worth a panic.
+fn out(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Writes a line to standard error.
+fn err(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Runs a command; renders its failure and returns the exit code.
+pub(crate) fn dispatch(command: Command) -> ExitCode {
+    let (name, json, result) = match &command {
+        Command::Extract(args) => ("extract", args.read.json, extract(args)),
+        Command::List(args) => ("list", args.json, list(args)),
+        Command::Plan(args) => ("plan", args.json, plan(args)),
+        Command::Check(args) => ("check", args.read.json, check(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if json {
+                out(&json::to_line(&FailureJson::new(name, &failure)));
+            } else {
+                let _ = write!(std::io::stderr().lock(), "{}", render::failure(&failure));
+            }
+            ExitCode::from(failure.exit)
+        }
+    }
+}
+
+fn archive_name(args: &ReadArgs) -> String {
+    args.archive.display().to_string()
+}
+
+/// Runs `body` with the core's options for `args` (the selection closure lives here).
+fn with_options<T>(
+    args: &ReadArgs,
+    preset: Preset,
+    body: impl FnOnce(&Options<'_>) -> Result<T, Box<Failure>>,
+) -> Result<T, Box<Failure>> {
+    let selector = Selector::new(&args.include, &args.exclude)?;
+    let accept = |path: &str| selector.accepts(path);
+    let options = Options {
+        policy: options::policy(args, preset),
+        format: args.format,
+        strip_components: args.strip_components,
+        select: selector
+            .is_active()
+            .then_some(&accept as &dyn Fn(&str) -> bool),
+    };
+    body(&options)
+}
+
+fn open(args: &ReadArgs, count: Arc<AtomicU64>) -> Result<Input, Box<Failure>> {
+    Input::open(&args.archive, count).map_err(|e| Box::new(Failure::io(&e)))
+}
+
+fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
+    let read = &args.read;
+    with_options(read, read.policy, |options| {
+        let count = Arc::new(AtomicU64::new(0));
+        let input = open(read, Arc::clone(&count))?;
+        let dest = args.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+        let host_options = HostOptions {
+            symlinks: args.symlinks,
+            overwrite: args.overwrite,
+            trust_existing_symlinks: args.trust_existing_symlinks,
+            max_copy_bytes: options.policy.limits.max_total_bytes,
+            protect: match &input {
+                Input::File { path, .. } => vec![path.clone()],
+                Input::Stdin(_) => Vec::new(),
+            },
+            ..HostOptions::default()
+        };
+        let mut progress = Progress::new(
+            !read.quiet && !read.json && !read.verbose,
+            input.size(),
+            count,
+        );
+        let verbose = read.verbose && !read.json;
+        let mut host = NativeHost::open(&dest, host_options)
+            .map_err(|e| Failure::from_extract(&ExtractError::Host(e)))?;
+        host.set_observer(|action: &Action<'_>, _: &Outcome| {
+            progress.on_action(action);
+            if verbose
+                && let Action::MakeDir { path, .. }
+                | Action::BeginFile { path, .. }
+                | Action::HardLink { path, .. }
+                | Action::Symlink { path, .. } = action
+            {
+                out(path);
+            }
+        });
+        let result = match input {
+            Input::File { reader, .. } => uncork_core::extract(reader, options, &mut host),
+            Input::Stdin(reader) => uncork_core::extract_stream(reader, options, &mut host),
+        };
+        let finished = host.finish(result);
+        progress.finish();
+        let done = finished.map_err(|e| Failure::from_extract(&e))?;
+        if read.json {
+            out(&json::to_line(&ExtractJson {
+                ok: true,
+                command: "extract",
+                archive: archive_name(read),
+                destination: done.destination.display().to_string(),
+                policy: options.policy.preset.name(),
+                symlink_mode: done.symlinks.name(),
+                platform: done.platform,
+                staged: done.staged,
+                report: ReportJson::from(&done.report),
+                overwritten: done.overwritten.clone(),
+                warnings: done.warnings.clone(),
+            }));
+        } else if !read.quiet {
+            err(&format!(
+                "extracted {} into {}",
+                render::counts(&done.report),
+                done.destination.display()
+            ));
+            for line in render::report_details(&done.report) {
+                err(&line);
+            }
+            for path in &done.overwritten {
+                err(&format!("{path}: replaced the existing file"));
+            }
+        }
+        for warning in &done.warnings {
+            err(&format!("warning: {warning}"));
+        }
+        Ok(())
+    })
+}
+
+fn list(args: &ReadArgs) -> Result<(), Box<Failure>> {
+    with_options(args, args.policy, |options| {
+        let input = open(args, Arc::new(AtomicU64::new(0)))?;
+        let mut listing = Vec::new();
+        let mut visit = |entry: &Listed| {
+            if args.json {
+                listing.push(ListedJson::from(entry));
+            } else {
+                out(&render::listed(entry, args.verbose));
+            }
+        };
+        let report = match input {
+            Input::File { reader, .. } => uncork_core::list(reader, options, &mut visit),
+            Input::Stdin(reader) => uncork_core::list_stream(reader, options, &mut visit),
+        }
+        .map_err(|e| Failure::from_run(&e))?;
+        if args.json {
+            out(&json::to_line(&ListJson {
+                ok: true,
+                command: "list",
+                archive: archive_name(args),
+                listing,
+                report: ReportJson::from(&report),
+            }));
+        }
+        Ok(())
+    })
+}
+
+/// A host that hands each action's dump line to a closure and writes nothing.
+struct Printer<F: FnMut(String)>(F);
+
+impl<F: FnMut(String)> Host for Printer<F> {
+    type Error = Infallible;
+    fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, Infallible> {
+        if let Some(line) = uncork_core::dump::line(action) {
+            (self.0)(line);
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+/// Plans `args`'s archive under `preset`, handing each dump line to `each`.
+fn run_plan(
+    args: &ReadArgs,
+    preset: Preset,
+    each: impl FnMut(String),
+) -> Result<(Report, &'static str), Box<Failure>> {
+    with_options(args, preset, |options| {
+        let input = open(args, Arc::new(AtomicU64::new(0)))?;
+        let mut printer = Printer(each);
+        let result: Result<Report, RunError<Infallible>> = match input {
+            Input::File { reader, .. } => uncork_core::extract(reader, options, &mut printer),
+            Input::Stdin(reader) => uncork_core::extract_stream(reader, options, &mut printer),
+        };
+        result
+            .map(|r| (r, options.policy.preset.name()))
+            .map_err(|e| Box::new(Failure::from_run(&e)))
+    })
+}
+
+fn plan(args: &ReadArgs) -> Result<(), Box<Failure>> {
+    let mut actions = Vec::new();
+    let (report, policy) = run_plan(args, args.policy, |line| {
+        if args.json {
+            actions.push(line);
+        } else {
+            out(&line);
+        }
+    })?;
+    if args.json {
+        out(&json::to_line(&PlanJson {
+            ok: true,
+            command: "plan",
+            archive: archive_name(args),
+            policy,
+            actions,
+            report: ReportJson::from(&report),
+        }));
+    } else if !args.quiet {
+        out(&format!(
+            "plan: {} under the {policy} policy; nothing was written",
+            render::counts(&report)
+        ));
+        for line in render::report_details(&report) {
+            out(&line);
+        }
+    }
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> Result<(), Box<Failure>> {
+    let read = &args.read;
+    let preset = if args.portable {
+        Preset::Portable
+    } else {
+        read.policy
+    };
+    let (report, policy) = run_plan(read, preset, |_| {}).map_err(|mut failure| {
+        if args.portable && failure.exit == super::failure::EXIT_REFUSED {
+            failure
+                .notes
+                .push("the archive does not extract faithfully on every platform".to_owned());
+        }
+        failure
+    })?;
+    let mut notes = Vec::new();
+    if report.symlinks > 0 {
+        notes.push(format!(
+            "{} symlink(s): where links cannot be made (Windows without the privilege) uncork makes a junction or a copy of the target, and reports it",
+            report.symlinks
+        ));
+    }
+    if !report.skipped.is_empty() {
+        notes.push(format!(
+            "{} entries are skipped by the policy",
+            report.skipped.len()
+        ));
+    }
+    if read.json {
+        out(&json::to_line(&CheckJson {
+            ok: true,
+            command: "check",
+            archive: archive_name(read),
+            policy,
+            notes,
+            report: ReportJson::from(&report),
+        }));
+    } else if !read.quiet {
+        let verdict = if args.portable {
+            "extracts faithfully on Linux, macOS, Windows and WASI".to_owned()
+        } else {
+            format!("extracts under the {policy} policy")
+        };
+        out(&format!(
+            "{}: ok: {verdict}: {}",
+            archive_name(read),
+            render::counts(&report)
+        ));
+        for note in notes {
+            out(&format!("note: {note}"));
+        }
+    }
+    Ok(())
+}
