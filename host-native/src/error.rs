@@ -133,6 +133,15 @@ impl HostError {
         }
     }
 
+    /// Whether the error refuses the archive itself (a name this platform cannot create,
+    /// symlinks refused by `--symlinks error`) rather than reporting a machine problem.
+    pub fn refuses_archive(&self) -> bool {
+        matches!(
+            self,
+            HostError::WindowsName { .. } | HostError::SymlinkRefused { .. }
+        )
+    }
+
     /// The rule behind the error, when it is the archive's fault rather than the machine's
     /// (a name Windows cannot create).
     pub fn rule(&self) -> Option<Rule> {

@@ -61,6 +61,8 @@ pub struct NativeHost<'o> {
     preexisting: HashSet<String>,
     /// Directories this run made.
     made_dirs: HashSet<String>,
+    /// Pre-existing directories whose mtime the journal holds.
+    mtime_saved: HashSet<String>,
     overwritten: Vec<String>,
     budget: Budget,
     protected: Vec<(u64, u64)>,
@@ -89,10 +91,7 @@ impl<'o> NativeHost<'o> {
     /// failure); a missing one (whose parent exists) is extracted into a staging sibling.
     pub fn open(dest: &Path, options: HostOptions) -> Result<Self, HostError> {
         let (layout, root, root_path) = staging::prepare(dest)?;
-        let journal = Journal {
-            enabled: matches!(layout, Layout::Existing { .. }),
-            ..Journal::default()
-        };
+        let journal = Journal::new(matches!(layout, Layout::Existing { .. }));
         let creator = options
             .symlink_creator
             .clone()
@@ -114,6 +113,7 @@ impl<'o> NativeHost<'o> {
             current: None,
             preexisting: HashSet::new(),
             made_dirs: HashSet::new(),
+            mtime_saved: HashSet::new(),
             overwritten: Vec::new(),
             protected,
             observer: None,
@@ -280,7 +280,11 @@ impl<'o> NativeHost<'o> {
                     .map_err(|e| HostError::io("restore the mode of", path, e))
             }
             Undo::DirMtime { path, mtime } => {
-                let (dir, name) = self.dirs.parent_of(&path)?;
+                let (dir, name) = if path.is_empty() {
+                    (self.dirs.open("")?, ".")
+                } else {
+                    self.dirs.parent_of(&path)?
+                };
                 dir.set_symlink_times(
                     name,
                     None,
@@ -324,10 +328,7 @@ impl<'o> NativeHost<'o> {
     }
 
     fn made_by_run(&self, path: &str) -> bool {
-        self.journal
-            .entries
-            .iter()
-            .any(|u| matches!(u, Undo::Created(p) if p == path))
+        self.journal.created(path)
     }
 
     /// Something the run did not make stands at `path`: move it aside if overwriting is
@@ -391,6 +392,7 @@ impl<'o> NativeHost<'o> {
     ) -> Result<(T, std::rc::Rc<Dir>), HostError> {
         platform::check_name(path)?;
         let (dir, name) = self.dirs.parent_of(path)?;
+        self.save_parent_mtime(path, &dir)?;
         if replace {
             self.remove_earlier(&dir, path, name)?;
         }
@@ -411,9 +413,31 @@ impl<'o> NativeHost<'o> {
         Ok((made, dir))
     }
 
+    /// Before the run first changes a directory that stood in the destination before it,
+    /// records that directory's mtime, so that undoing the run restores it too.
+    fn save_parent_mtime(&mut self, path: &str, dir: &Dir) -> Result<(), HostError> {
+        let (parent, _) = split(path);
+        if !self.journal.enabled
+            || !(parent.is_empty() || self.preexisting.contains(parent))
+            || !self.mtime_saved.insert(parent.to_owned())
+        {
+            return Ok(());
+        }
+        let mtime = dir
+            .dir_metadata()
+            .and_then(|m| m.modified())
+            .map_err(|e| HostError::io("inspect", parent, e))?;
+        self.journal.record(Undo::DirMtime {
+            path: parent.to_owned(),
+            mtime: mtime.into_std(),
+        });
+        Ok(())
+    }
+
     fn make_dir(&mut self, path: &str, replace: bool) -> Result<Outcome, HostError> {
         platform::check_name(path)?;
         let (dir, name) = self.dirs.parent_of(path)?;
+        self.save_parent_mtime(path, &dir)?;
         if replace {
             self.remove_earlier(&dir, path, name)?;
         }
@@ -613,9 +637,7 @@ impl<'o> NativeHost<'o> {
         let (created, dir) = made?;
         let (_, name) = split(path);
         if !created {
-            self.journal
-                .entries
-                .pop_if(|u| matches!(u, Undo::Created(p) if p == path));
+            self.journal.forget_created(path);
             let err = failure.unwrap_or_else(|| io::Error::other("unknown failure"));
             return Ok(Some((platform::failure_reason(&err), Some(err))));
         }
@@ -626,19 +648,15 @@ impl<'o> NativeHost<'o> {
                 Ok(None)
             }
             Ok(_) => {
-                let _ = tree::remove_tree(&dir, OsStr::new(name));
-                self.journal
-                    .entries
-                    .pop_if(|u| matches!(u, Undo::Created(p) if p == path));
+                let _ = remove_single(&dir, name);
+                self.journal.forget_created(path);
                 Ok(Some((
                     "the platform made something other than a symlink".to_owned(),
                     None,
                 )))
             }
             Err(_) => {
-                self.journal
-                    .entries
-                    .pop_if(|u| matches!(u, Undo::Created(p) if p == path));
+                self.journal.forget_created(path);
                 Ok(Some((
                     "the symlink did not appear although the platform reported success".to_owned(),
                     None,
@@ -694,15 +712,20 @@ impl<'o> NativeHost<'o> {
                         return Ok(symlink_degraded(Fallback::Junction, &reason));
                     }
                     Ok((_, dir)) => {
-                        // Reported success, but no reparse point: undo and copy instead.
-                        let _ = tree::remove_tree(&dir, OsStr::new(split(path).1));
-                        self.journal
-                            .entries
-                            .pop_if(|u| matches!(u, Undo::Created(p) if p == path));
+                        // Reported success, but no reparse point: the empty directory goes.
+                        let _ = remove_single(&dir, split(path).1);
+                        self.journal.forget_created(path);
                     }
                     Err(HostError::Io { .. }) => {}
                     Err(e) => return Err(e),
                 }
+                self.copy_tree_instead(path, from, replace)?;
+                return Ok(symlink_degraded(
+                    Fallback::Copy {
+                        from: from.to_owned(),
+                    },
+                    &format!("{reason}; no junction either"),
+                ));
             }
             self.copy_tree_instead(path, from, replace)?;
         } else {
@@ -764,15 +787,9 @@ impl<'o> NativeHost<'o> {
                 creator.as_ref(),
                 &mut copy,
             );
-            result.map_err(|e| {
-                // Leave nothing half-copied behind.
-                let _ = tree::remove_tree(dir, OsStr::new(name));
-                match e {
-                    CopyError::Io(e) => e,
-                    CopyError::Budget => {
-                        io::Error::new(io::ErrorKind::QuotaExceeded, "copy budget")
-                    }
-                }
+            result.map_err(|e| match e {
+                CopyError::Io(e) => e,
+                CopyError::Budget => io::Error::new(io::ErrorKind::QuotaExceeded, "copy budget"),
             })
         });
         self.budget.left = budget.left;
@@ -888,6 +905,12 @@ impl Drop for NativeHost<'_> {
             let _ = self.rollback();
         }
     }
+}
+
+/// Removes one file, link or empty directory (never a tree: it may be a link's target).
+fn remove_single(dir: &Dir, name: &str) -> io::Result<()> {
+    dir.remove_file_or_symlink(name)
+        .or_else(|_| dir.remove_dir(name))
 }
 
 fn symlink_degraded(fallback: Fallback, reason: &str) -> Outcome {

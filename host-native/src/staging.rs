@@ -5,6 +5,7 @@
 use crate::error::HostError;
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
+use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -151,12 +152,37 @@ pub(crate) struct Journal {
     pub(crate) entries: Vec<Undo>,
     /// Backups of replaced files (relative paths), deleted when the run succeeds.
     pub(crate) backups: Vec<String>,
+    /// The paths of the `Created` entries.
+    created: HashSet<String>,
 }
 
 impl Journal {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Journal {
+            enabled,
+            ..Journal::default()
+        }
+    }
+
     pub(crate) fn record(&mut self, undo: Undo) {
         if self.enabled {
+            if let Undo::Created(path) = &undo {
+                self.created.insert(path.clone());
+            }
             self.entries.push(undo);
+        }
+    }
+
+    /// Whether this run created `path` (in an existing destination).
+    pub(crate) fn created(&self, path: &str) -> bool {
+        self.created.contains(path)
+    }
+
+    /// Forgets the last entry if it is the creation of `path` (it was undone on the spot).
+    pub(crate) fn forget_created(&mut self, path: &str) {
+        if matches!(self.entries.last(), Some(Undo::Created(p)) if p == path) {
+            self.entries.pop();
+            self.created.remove(path);
         }
     }
 }

@@ -77,8 +77,22 @@ pub(crate) fn copy_file(
     let to = dst
         .open_with(dst_name, &platform::new_file_options())?
         .into_std();
-    let mut from = from.into_std();
-    let mut writer = io::BufWriter::with_capacity(crate::host::WRITE_BUFFER, &to);
+    let result = fill_copy(from.into_std(), &to, &meta);
+    if result.is_err() {
+        // Leave nothing half-copied behind (the file was created just above).
+        drop(to);
+        let _ = platform::prepare_removal(dst, dst_name, false);
+        let _ = dst.remove_file(dst_name);
+    }
+    result
+}
+
+fn fill_copy(
+    mut from: std::fs::File,
+    to: &std::fs::File,
+    meta: &cap_std::fs::Metadata,
+) -> Result<u64, CopyError> {
+    let mut writer = io::BufWriter::with_capacity(crate::host::WRITE_BUFFER, to);
     let copied = io::copy(&mut from, &mut writer)?;
     writer
         .into_inner()
@@ -86,7 +100,7 @@ pub(crate) fn copy_file(
     if let Ok(modified) = meta.modified() {
         to.set_times(FileTimes::new().set_modified(modified.into_std()))?;
     }
-    platform::apply_file_mode(&to, platform::copy_mode(&meta))?;
+    platform::apply_file_mode(to, platform::copy_mode(meta))?;
     Ok(copied)
 }
 
@@ -111,6 +125,22 @@ pub(crate) fn copy_tree(
     result: &mut TreeCopy,
 ) -> Result<(), CopyError> {
     dst_parent.create_dir(dst_name)?;
+    let filled = fill_tree(src, dst_parent, dst_name, budget, creator, result);
+    if filled.is_err() {
+        // Leave nothing half-copied behind (the directory was created just above).
+        let _ = remove_tree(dst_parent, dst_name);
+    }
+    filled
+}
+
+fn fill_tree(
+    src: &Dir,
+    dst_parent: &Dir,
+    dst_name: &OsStr,
+    budget: &mut Budget,
+    creator: &dyn SymlinkCreator,
+    result: &mut TreeCopy,
+) -> Result<(), CopyError> {
     let dst = dst_parent.open_dir_nofollow(dst_name)?;
     for entry in src.entries()? {
         let entry = entry?;

@@ -71,7 +71,7 @@ impl Failure {
                 let run = run.as_ref();
                 let mut failure = match run {
                     RunError::Host { source, .. } => {
-                        let exit = if source.rule().is_some() {
+                        let exit = if source.refuses_archive() {
                             EXIT_REFUSED
                         } else {
                             EXIT_USAGE_OR_IO
