@@ -236,12 +236,17 @@ impl<'o> NativeHost<'o> {
                         path: dest.clone(),
                         source,
                     })?;
-                let removed =
-                    tree::remove_tree(&parent_dir, OsStr::new(staging_name)).map_err(|e| {
-                        HostError::io("remove the staging directory", staging_name.clone(), e)
-                    });
-                self.dirs.replace_root(parent_dir, parent.clone());
-                removed
+                // Close the staging directory's own handle first (Windows).
+                let handle = parent_dir
+                    .try_clone()
+                    .map_err(|source| HostError::Destination {
+                        path: dest.clone(),
+                        source,
+                    })?;
+                self.dirs.replace_root(handle, parent.clone());
+                tree::remove_tree(&parent_dir, OsStr::new(staging_name)).map_err(|e| {
+                    HostError::io("remove the staging directory", staging_name.clone(), e)
+                })
             }
             Layout::Existing { .. } => {
                 let mut first_error = None;

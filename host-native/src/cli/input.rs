@@ -54,14 +54,14 @@ impl Input {
         if path.as_os_str() == "-" {
             return Ok(Input::Stdin(Counting::new(io::stdin(), count)));
         }
+        if path.is_dir() {
+            anyhow::bail!("'{}' is a directory, not an archive", path.display());
+        }
         let file = File::open(path)
             .with_context(|| format!("cannot open the archive '{}'", path.display()))?;
         let meta = file
             .metadata()
             .with_context(|| format!("cannot read the archive '{}'", path.display()))?;
-        if meta.is_dir() {
-            anyhow::bail!("'{}' is a directory, not an archive", path.display());
-        }
         Ok(Input::File {
             reader: Counting::new(file, count),
             size: meta.len(),

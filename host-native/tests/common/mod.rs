@@ -73,10 +73,23 @@ pub fn founding_tar() -> Vec<u8> {
 
 /// The repository's example archives.
 pub fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("examples")
-        .join(name)
+    absolute(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("examples")
+            .join(name),
+    )
+}
+
+/// A build-time path made absolute for this process (under Wine, `/x` means the current
+/// drive's `\\x`, and a child process may run on another drive).
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `uncork` executable built for these tests.
+pub fn uncork_exe() -> PathBuf {
+    absolute(Path::new(env!("CARGO_BIN_EXE_uncork")))
 }
 
 /// A scratch directory with the archive written into it as `name`.
@@ -110,7 +123,8 @@ impl Scratch {
 
 /// The `uncork` binary, run in `cwd`.
 pub fn uncork(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("uncork").unwrap();
+    // Not `Command::cargo_bin`: it would prefix the cross-test runner (wine) inside Wine.
+    let mut cmd = Command::new(uncork_exe());
     cmd.current_dir(cwd);
     cmd
 }

@@ -1,0 +1,535 @@
+//! The library: `NativeHost` driven directly, with an injected symlink creator standing in
+//! for platforms that cannot make links (Windows' error 1314, Wine's silent no-op).
+
+mod common;
+
+use cap_std::fs::Dir;
+use common::*;
+use std::io::{self, Cursor};
+use std::sync::Arc;
+use uncork_core::{Action, Degradation, Effect, Fallback, Host, LinkKind, Options, RunError};
+use uncork_native::{
+    ExtractError, HostError, HostOptions, NativeHost, SymlinkCreator, SymlinkMode, extract_to,
+};
+
+/// The platform's "no privilege" error: Windows' ERROR_PRIVILEGE_NOT_HELD, Unix's EPERM.
+fn no_privilege() -> io::Error {
+    if cfg!(windows) {
+        io::Error::from_raw_os_error(1314)
+    } else {
+        io::Error::from_raw_os_error(1)
+    }
+}
+
+#[derive(Debug)]
+struct Refusing;
+
+impl SymlinkCreator for Refusing {
+    fn create(&self, _: &Dir, _: &str, _: &str, _: LinkKind) -> io::Result<()> {
+        Err(no_privilege())
+    }
+}
+
+/// Says yes and makes nothing, as `CreateSymbolicLinkW` does under Wine.
+#[derive(Debug)]
+struct Silent;
+
+impl SymlinkCreator for Silent {
+    fn create(&self, _: &Dir, _: &str, _: &str, _: LinkKind) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn with_creator(creator: Arc<dyn SymlinkCreator>, symlinks: SymlinkMode) -> HostOptions {
+    HostOptions {
+        symlinks,
+        symlink_creator: Some(creator),
+        ..HostOptions::default()
+    }
+}
+
+fn no_privilege_reason() -> &'static str {
+    if cfg!(windows) {
+        "no symlink privilege"
+    } else {
+        "the filesystem does not support symlinks"
+    }
+}
+
+#[test]
+fn without_link_privilege_auto_copies_the_target_and_reports_it() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let done = extract_to(
+        Cursor::new(founding_tar()),
+        &dest,
+        &Options::default(),
+        with_creator(Arc::new(Refusing), SymlinkMode::Auto),
+    )
+    .unwrap();
+    assert_eq!(done.report.degradations.len(), 1);
+    let degraded = &done.report.degradations[0];
+    assert_eq!(degraded.path, "pgpdump-1.5/README");
+    assert_eq!(
+        degraded.degradation,
+        Degradation {
+            effect: Effect::Symlink,
+            fallback: Fallback::Copy {
+                from: "pgpdump-1.5/README.md".into()
+            },
+            reason: no_privilege_reason().into(),
+        }
+    );
+    assert_eq!(
+        degraded.to_string(),
+        format!(
+            "pgpdump-1.5/README: symlink → copy of pgpdump-1.5/README.md ({})",
+            no_privilege_reason()
+        )
+    );
+    assert!(done.staged);
+    assert_eq!(read(&dest.join("pgpdump-1.5/README")), "# pgpdump\n");
+}
+
+#[test]
+fn without_link_privilege_native_fails_and_leaves_nothing() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let err = extract_to(
+        Cursor::new(founding_tar()),
+        &dest,
+        &Options::default(),
+        with_creator(Arc::new(Refusing), SymlinkMode::Native),
+    )
+    .unwrap_err();
+    let ExtractError::Run(run) = &err else {
+        panic!("{err}")
+    };
+    let RunError::Host { action, source, .. } = run.as_ref() else {
+        panic!("{err}")
+    };
+    assert_eq!(*action, "symlink");
+    assert!(
+        matches!(source, HostError::SymlinkFailed { path, .. } if path == "pgpdump-1.5/README"),
+        "{source}"
+    );
+    assert!(!dest.exists());
+    assert_eq!(names(s.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_link_that_did_not_appear_is_verified_and_replaced_by_a_copy() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let done = extract_to(
+        Cursor::new(founding_tar()),
+        &dest,
+        &Options::default(),
+        with_creator(Arc::new(Silent), SymlinkMode::Auto),
+    )
+    .unwrap();
+    let degradation = &done.report.degradations[0].degradation;
+    assert_eq!(
+        degradation.fallback,
+        Fallback::Copy {
+            from: "pgpdump-1.5/README.md".into()
+        }
+    );
+    assert_eq!(
+        degradation.reason,
+        "the symlink did not appear although the platform reported success"
+    );
+    assert!(dest.join("pgpdump-1.5/README").is_file());
+}
+
+#[test]
+fn a_directory_link_without_privilege_becomes_a_junction_or_a_tree_copy() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let archive = tar(&[
+        ("d/", DIR, "", b"", 0o755),
+        ("d/f", FILE, "", b"f", 0o644),
+        ("d/sub/g", FILE, "", b"g", 0o644),
+        ("d/inner", SYMLINK, "f", b"", 0o777),
+        ("l", SYMLINK, "d", b"", 0o777),
+        ("gone", SYMLINK, "missing", b"", 0o777),
+    ]);
+    let done = extract_to(
+        Cursor::new(archive),
+        &dest,
+        &Options::default(),
+        with_creator(Arc::new(Refusing), SymlinkMode::Auto),
+    )
+    .unwrap();
+    let by_path = |p: &str| {
+        done.report
+            .degradations
+            .iter()
+            .find(|d| d.path == p)
+            .map(|d| d.degradation.clone())
+            .unwrap()
+    };
+    let l = by_path("l");
+    match &l.fallback {
+        Fallback::Junction if cfg!(windows) => {}
+        Fallback::Copy { from } => assert_eq!(from, "d"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(read(&dest.join("l/f")), "f");
+    assert_eq!(read(&dest.join("l/sub/g")), "g");
+    assert_eq!(
+        read(&dest.join("d/inner")),
+        "f",
+        "the inner link is a copy too"
+    );
+    let gone = by_path("gone");
+    assert_eq!(gone.fallback, Fallback::Skipped);
+    assert!(
+        gone.reason.ends_with("the target is not in the archive"),
+        "{}",
+        gone.reason
+    );
+}
+
+#[test]
+fn copies_in_place_of_links_have_a_budget() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::write(dest.join("keep"), "keep").unwrap();
+    let before = snapshot(&dest);
+    let err = extract_to(
+        Cursor::new(founding_tar()),
+        &dest,
+        &Options::default(),
+        HostOptions {
+            symlinks: SymlinkMode::Copy,
+            max_copy_bytes: 3,
+            ..HostOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("symlink failed"), "{err}");
+    let ExtractError::Run(run) = &err else {
+        panic!()
+    };
+    assert!(matches!(
+        run.as_ref(),
+        RunError::Host {
+            source: HostError::CopyLimit { limit: 3, .. },
+            ..
+        }
+    ));
+    assert_eq!(snapshot(&dest), before);
+}
+
+#[test]
+fn abort_and_drop_undo_everything() {
+    let s = Scratch::new();
+    let dest = s.join("fresh");
+    let mut host = NativeHost::open(&dest, HostOptions::default()).unwrap();
+    host.apply(&Action::MakeDir {
+        path: "a",
+        replace: false,
+    })
+    .unwrap();
+    host.apply(&Action::BeginFile {
+        path: "a/f",
+        size: 1,
+        mode: 0o644,
+        mtime: None,
+        replace: false,
+    })
+    .unwrap();
+    host.apply(&Action::FileData { data: b"x" }).unwrap();
+    host.abort().unwrap();
+    assert_eq!(names(s.path()), Vec::<String>::new());
+
+    std::fs::create_dir(&dest).unwrap();
+    {
+        let mut host = NativeHost::open(&dest, HostOptions::default()).unwrap();
+        host.apply(&Action::MakeDir {
+            path: "a",
+            replace: false,
+        })
+        .unwrap();
+        host.apply(&Action::BeginFile {
+            path: "a/f",
+            size: 1,
+            mode: 0o644,
+            mtime: None,
+            replace: false,
+        })
+        .unwrap();
+        // Dropped without finish: undone.
+    }
+    assert_eq!(names(&dest), Vec::<String>::new());
+}
+
+#[test]
+fn actions_out_of_order_are_errors_not_panics() {
+    let s = Scratch::new();
+    let mut host = NativeHost::open(&s.join("x"), HostOptions::default()).unwrap();
+    assert!(matches!(
+        host.apply(&Action::FileData { data: b"x" }),
+        Err(HostError::Protocol(_))
+    ));
+    assert!(matches!(
+        host.apply(&Action::EndFile),
+        Err(HostError::Protocol(_))
+    ));
+    assert!(matches!(
+        host.apply(&Action::BeginFile {
+            path: "no/parent",
+            size: 0,
+            mode: 0o644,
+            mtime: None,
+            replace: false
+        }),
+        Err(HostError::Io { .. })
+    ));
+    host.apply(&Action::BeginFile {
+        path: "f",
+        size: 0,
+        mode: 0o644,
+        mtime: None,
+        replace: false,
+    })
+    .unwrap();
+    assert!(matches!(
+        host.apply(&Action::BeginFile {
+            path: "g",
+            size: 0,
+            mode: 0o644,
+            mtime: None,
+            replace: false
+        }),
+        Err(HostError::Protocol(_))
+    ));
+    host.abort().unwrap();
+    assert_eq!(names(s.path()), Vec::<String>::new());
+}
+
+#[test]
+fn observer_sees_every_action_and_mtimes_are_applied() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let mut seen = Vec::new();
+    let mut host = NativeHost::open(&dest, HostOptions::default()).unwrap();
+    host.set_observer(|action: &Action<'_>, _: &uncork_core::Outcome| seen.push(action.name()));
+    let result = uncork_core::extract(Cursor::new(founding_tar()), &Options::default(), &mut host);
+    let done = host.finish(result).unwrap();
+    assert_eq!(done.platform, uncork_native::PLATFORM);
+    assert!(
+        seen.contains(&"symlink") && seen.contains(&"write-file") && seen.contains(&"set-mode")
+    );
+    let mtime = std::fs::metadata(dest.join("pgpdump-1.5/README.md"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        mtime
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        1_700_000_000
+    );
+}
+
+#[test]
+fn an_existing_directory_is_merged_into_and_its_metadata_kept() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    std::fs::create_dir_all(dest.join("pgpdump-1.5")).unwrap();
+    std::fs::write(dest.join("pgpdump-1.5/mine"), "mine").unwrap();
+    let done = extract_to(
+        Cursor::new(founding_tar()),
+        &dest,
+        &Options::default(),
+        HostOptions {
+            symlinks: SymlinkMode::Copy,
+            ..HostOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(!done.staged);
+    assert!(
+        done.report
+            .degradations
+            .iter()
+            .any(|d| d.path == "pgpdump-1.5"
+                && d.degradation.effect == Effect::Mode
+                && d.degradation.fallback == Fallback::Approximated("left as it was".into())),
+        "{:?}",
+        done.report.degradations
+    );
+    assert_eq!(read(&dest.join("pgpdump-1.5/mine")), "mine");
+    assert_eq!(read(&dest.join("pgpdump-1.5/README")), "# pgpdump\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn modes_are_exact_whatever_the_umask() {
+    use std::process::Command;
+    let s = Scratch::new();
+    let archive = s.archive(
+        "m.tar",
+        &tar(&[
+            ("d/", DIR, "", b"", 0o775),
+            ("d/x", FILE, "", b"", 0o775),
+            ("d/r", FILE, "", b"", 0o644),
+        ]),
+    );
+    let bin = uncork_exe();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec '{}' '{}' -C '{}' --policy trusted",
+            bin.display(),
+            archive.display(),
+            s.join("out").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(mode(&s.join("out/d")), 0o775);
+    assert_eq!(mode(&s.join("out/d/x")), 0o775);
+    assert_eq!(mode(&s.join("out/d/r")), 0o644);
+}
+
+#[cfg(unix)]
+#[test]
+fn undo_removes_directories_that_lost_their_owner_bits() {
+    // trusted keeps 0o000 on a directory; a failure after it was set must still clean up.
+    let s = Scratch::new();
+    let dest = s.join("out");
+    std::fs::create_dir(&dest).unwrap();
+    let mut host = NativeHost::open(&dest, HostOptions::default()).unwrap();
+    host.apply(&Action::MakeDir {
+        path: "locked",
+        replace: false,
+    })
+    .unwrap();
+    host.apply(&Action::BeginFile {
+        path: "locked/f",
+        size: 0,
+        mode: 0o000,
+        mtime: None,
+        replace: false,
+    })
+    .unwrap();
+    host.apply(&Action::EndFile).unwrap();
+    host.apply(&Action::SetMode {
+        path: "locked",
+        mode: 0o000,
+    })
+    .unwrap();
+    host.abort().unwrap();
+    assert_eq!(names(&dest), Vec::<String>::new());
+}
+
+/// Names Windows cannot create are refused by the Windows host whatever the policy.
+#[cfg(windows)]
+#[test]
+fn windows_refuses_names_it_cannot_create() {
+    for name in ["CON", "aux.txt", "dir./f", "x/a:b", "x/q?", "trailing "] {
+        let s = Scratch::new();
+        let archive = s.archive(
+            "w.tar",
+            &tar(&[("ok", FILE, "", b"ok", 0o644), (name, FILE, "", b"", 0o644)]),
+        );
+        let out = uncork(s.path())
+            .arg(&archive)
+            .args(["-C", "out"])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot be created on Windows"),
+            "{name}: {stderr}"
+        );
+        assert!(!s.join("out").exists(), "{name}");
+    }
+}
+
+/// A mode without owner write becomes the read-only attribute, and undo can still remove it.
+#[cfg(windows)]
+#[test]
+fn windows_read_only_attribute_and_undo() {
+    let s = Scratch::new();
+    let archive = s.archive(
+        "r.tar",
+        &tar(&[
+            ("ro", FILE, "", b"ro", 0o444),
+            ("rw", FILE, "", b"rw", 0o644),
+        ]),
+    );
+    uncork(s.path())
+        .arg(&archive)
+        .args(["-C", "out", "--policy", "tar"])
+        .assert()
+        .success();
+    assert!(
+        std::fs::metadata(s.join("out/ro"))
+            .unwrap()
+            .permissions()
+            .readonly()
+    );
+    assert!(
+        !std::fs::metadata(s.join("out/rw"))
+            .unwrap()
+            .permissions()
+            .readonly()
+    );
+
+    std::fs::create_dir(s.join("existing")).unwrap();
+    let bad = s.archive(
+        "bad.tar",
+        &tar(&[
+            ("ro", FILE, "", b"ro", 0o444),
+            ("../x", FILE, "", b"", 0o644),
+        ]),
+    );
+    uncork(s.path())
+        .arg(&bad)
+        .args(["-C", "existing", "--policy", "tar"])
+        .assert()
+        .code(1);
+    assert_eq!(names(&s.join("existing")), Vec::<String>::new());
+}
+
+/// Under Wine `CreateSymbolicLinkW` succeeds and makes nothing: the host must notice.
+#[cfg(windows)]
+#[test]
+fn windows_platform_links_are_verified() {
+    let s = Scratch::new();
+    let dest = s.join("out");
+    let archive = tar(&[
+        ("d/f", FILE, "", b"f", 0o644),
+        ("file-link", SYMLINK, "d/f", b"", 0o777),
+        ("dir-link", SYMLINK, "d", b"", 0o777),
+    ]);
+    let done = extract_to(
+        Cursor::new(archive),
+        &dest,
+        &Options::default(),
+        HostOptions::default(),
+    )
+    .unwrap();
+    for (link, content) in [
+        ("file-link", dest.join("file-link")),
+        ("dir-link", dest.join("dir-link/f")),
+    ] {
+        let meta = std::fs::symlink_metadata(dest.join(link)).unwrap();
+        if !meta.file_type().is_symlink() {
+            assert!(
+                done.report.degradations.iter().any(|d| d.path == link),
+                "{link} unreported: {:?}",
+                done.report
+            );
+        }
+        assert_eq!(read(&content), "f");
+    }
+}
