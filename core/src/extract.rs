@@ -3,9 +3,15 @@
 use crate::action::{Action, Host, Outcome};
 use crate::entry::{EntrySource, RawKind, SourceError, SpecialKind};
 use crate::error::{FormatError, Location, PolicyError, RunError, escape_bytes};
+#[cfg(feature = "bzip2")]
+use crate::format::bzip2::Bzip2Reader;
 use crate::format::gzip::GzipReader;
 use crate::format::tar::{CountedRead, Plain, TarSource, looks_like_tar};
+#[cfg(feature = "xz")]
+use crate::format::xz::{LzmaReader, XzReader};
 use crate::format::zip::ZipSource;
+#[cfg(feature = "zstd")]
+use crate::format::zstd::ZstdReader;
 use crate::format::{Format, SNIFF_LEN, detect};
 use crate::path::{decode_name, normalize_entry_path};
 use crate::plan::{Op, Planner};
@@ -42,7 +48,7 @@ impl std::fmt::Debug for Options<'_> {
     }
 }
 
-/// Extracts a seekable input (a file): tar, tar.gz or zip.
+/// Extracts a seekable input (a file): tar, compressed tar (gzip, bzip2, xz, lzma, zstd) or zip.
 pub fn extract<R: Read + Seek, H: Host>(
     mut input: R,
     options: &Options<'_>,
@@ -95,33 +101,55 @@ fn extract_tar_family<R: Read, H: Host>(
     host: &mut H,
 ) -> Result<Report, RunError<H::Error>> {
     let limits = &options.policy.limits;
+    if !format.is_built() {
+        return Err(RunError::Format(format.not_built_error()));
+    }
     match format {
-        Format::TarGz => {
-            let mut gz = GzipReader::new(input);
-            let head = read_head(&mut gz).map_err(|e| source_error(SourceError::from_io(e, 0)))?;
-            if options.format.is_none() && !looks_like_tar(&head) {
-                let err = FormatError::new(
-                    Rule::NotAnArchive,
-                    "the gzip stream does not hold a tar archive",
-                )
-                .at(0);
-                return Err(RunError::Format(err));
-            }
-            let mut source = TarSource::new(
-                Prefixed {
-                    head,
-                    at: 0,
-                    inner: gz,
-                },
-                limits,
-            );
-            run(&mut source, format, options, host)
-        }
+        Format::TarGz => extract_decoded(GzipReader::new(input), format, options, host),
+        #[cfg(feature = "bzip2")]
+        Format::TarBz2 => extract_decoded(Bzip2Reader::new(input), format, options, host),
+        #[cfg(feature = "xz")]
+        Format::TarXz => extract_decoded(XzReader::new(input, limits), format, options, host),
+        #[cfg(feature = "xz")]
+        Format::TarLzma => extract_decoded(LzmaReader::new(input, limits), format, options, host),
+        #[cfg(feature = "zstd")]
+        Format::TarZst => extract_decoded(ZstdReader::new(input, limits), format, options, host),
         _ => {
             let mut source = TarSource::new(Plain::new(input), limits);
             run(&mut source, format, options, host)
         }
     }
+}
+
+/// Extracts the tar stream a decompressor yields. Unless the format was forced, the stream
+/// must look like tar.
+fn extract_decoded<D: CountedRead, H: Host>(
+    mut decoded: D,
+    format: Format,
+    options: &Options<'_>,
+    host: &mut H,
+) -> Result<Report, RunError<H::Error>> {
+    let head = read_head(&mut decoded).map_err(|e| source_error(SourceError::from_io(e, 0)))?;
+    if options.format.is_none() && !looks_like_tar(&head) {
+        let err = FormatError::new(
+            Rule::NotAnArchive,
+            format!(
+                "the {} stream does not hold a tar archive",
+                format.compression()
+            ),
+        )
+        .at(0);
+        return Err(RunError::Format(err));
+    }
+    let mut source = TarSource::new(
+        Prefixed {
+            head,
+            at: 0,
+            inner: decoded,
+        },
+        &options.policy.limits,
+    );
+    run(&mut source, format, options, host)
 }
 
 /// One archive entry as `uncork list` shows it.
@@ -221,14 +249,33 @@ fn list_tar_family<R: Read>(
     options: &Options<'_>,
     visit: &mut dyn FnMut(&Listed),
 ) -> Result<Report, RunError<std::convert::Infallible>> {
+    #[cfg(any(feature = "xz", feature = "zstd"))]
     let limits = &options.policy.limits;
-    if format == Format::TarGz {
-        let mut source = TarSource::new(GzipReader::new(input), limits);
-        walk(&mut source, format, options, visit)
-    } else {
-        let mut source = TarSource::new(Plain::new(input), limits);
-        walk(&mut source, format, options, visit)
+    if !format.is_built() {
+        return Err(RunError::Format(format.not_built_error()));
     }
+    match format {
+        Format::TarGz => list_decoded(GzipReader::new(input), format, options, visit),
+        #[cfg(feature = "bzip2")]
+        Format::TarBz2 => list_decoded(Bzip2Reader::new(input), format, options, visit),
+        #[cfg(feature = "xz")]
+        Format::TarXz => list_decoded(XzReader::new(input, limits), format, options, visit),
+        #[cfg(feature = "xz")]
+        Format::TarLzma => list_decoded(LzmaReader::new(input, limits), format, options, visit),
+        #[cfg(feature = "zstd")]
+        Format::TarZst => list_decoded(ZstdReader::new(input, limits), format, options, visit),
+        _ => list_decoded(Plain::new(input), format, options, visit),
+    }
+}
+
+fn list_decoded<D: CountedRead>(
+    decoded: D,
+    format: Format,
+    options: &Options<'_>,
+    visit: &mut dyn FnMut(&Listed),
+) -> Result<Report, RunError<std::convert::Infallible>> {
+    let mut source = TarSource::new(decoded, &options.policy.limits);
+    walk(&mut source, format, options, visit)
 }
 
 fn walk(

@@ -11,7 +11,10 @@
 //! | legacy (non-UTF-8) tar names | refuse | refuse | refuse | refuse |
 //! | mtimes | kept | kept | kept | kept |
 //!
-//! Every preset uses [`Limits::default`].
+//! Every preset uses [`Limits::default`]. Among the limits, `max_decoder_memory` (default
+//! 256 MiB) bounds what a decompressor may allocate: an xz or `.lzma` dictionary or a zstd
+//! window asking for more is refused (`decoder-memory-limit`) before anything is allocated
+//! (bzip2 needs at most ~3.6 MiB, deflate 32 KiB, deflate64 64 KiB: not counted).
 
 use std::fmt;
 use std::str::FromStr;
@@ -170,6 +173,10 @@ pub struct Limits {
     pub max_metadata_bytes: u64,
     /// Symlinks expanded while resolving one link. Default 64.
     pub max_link_hops: u32,
+    /// Memory one decompressor may need, as its stream's header declares it: an xz or lzma
+    /// dictionary, a zstd window. Checked before anything is allocated. Default 256 MiB
+    /// (`xz -9` uses 64 MiB, `zstd --long` 128 MiB, `zstd --ultra -22` 128 MiB).
+    pub max_decoder_memory: u64,
 }
 
 const GIB: u64 = 1 << 30;
@@ -188,6 +195,7 @@ impl Default for Limits {
             max_depth: 128,
             max_metadata_bytes: MIB,
             max_link_hops: 64,
+            max_decoder_memory: 256 * MIB,
         }
     }
 }
@@ -206,6 +214,7 @@ impl Limits {
             max_depth: usize::MAX,
             max_metadata_bytes: u64::MAX,
             max_link_hops: u32::MAX,
+            max_decoder_memory: u64::MAX,
         }
     }
 }

@@ -145,6 +145,9 @@ rules! {
     TotalSizeLimit = "total-size-limit", "raise --max-total-bytes if the archive is trusted";
     /// Output grows too fast relative to input: a compression bomb.
     RatioLimit = "ratio-limit", "raise --max-ratio if the archive is trusted";
+    /// A decompressor would need more memory than the limit: an xz or lzma dictionary, or a
+    /// zstd window, larger than `max_decoder_memory`.
+    DecoderMemoryLimit = "decoder-memory-limit", "the archive was compressed with a very large dictionary or window; raise --max-decoder-memory if the archive is trusted";
 }
 
 impl fmt::Display for Rule {
