@@ -1,0 +1,369 @@
+//! Files, directories, hard links, modes and times: each created only where nothing stands,
+//! or where the run may make room.
+
+use super::{NativeHost, WRITE_BUFFER, Writing};
+use crate::error::HostError;
+use crate::path::split;
+use crate::platform;
+use crate::staging::{self, Undo};
+use cap_fs_ext::{DirExt, SystemTimeSpec};
+use cap_std::fs::Dir;
+use std::ffi::OsStr;
+use std::fs::FileTimes;
+use std::io::{self, Write};
+use std::time::{Duration, SystemTime};
+use uncork_core::{Degradation, Effect, Fallback, Outcome};
+
+impl NativeHost<'_> {
+    pub(super) fn is_protected(&self, meta: &cap_std::fs::Metadata) -> bool {
+        !self.protected.is_empty()
+            && platform::identity(meta).is_some_and(|id| self.protected.contains(&id))
+    }
+
+    /// Removes an earlier entry of this archive at `path` (the core said `replace`).
+    pub(super) fn remove_earlier(
+        &mut self,
+        dir: &Dir,
+        path: &str,
+        name: &str,
+    ) -> Result<(), HostError> {
+        match dir.symlink_metadata(name) {
+            Ok(meta) if meta.is_dir() && !meta.is_symlink() => Err(HostError::IsADirectory {
+                path: path.to_owned(),
+            }),
+            Ok(meta) => {
+                if self.is_protected(&meta) {
+                    return Err(HostError::WouldModifyInput {
+                        path: path.to_owned(),
+                    });
+                }
+                if !self.journal.enabled || self.made_by_run(path) {
+                    platform::prepare_removal(dir, OsStr::new(name), false)
+                        .and_then(|()| dir.remove_file_or_symlink(name))
+                        .map_err(|e| HostError::io("replace", path, e))
+                } else {
+                    self.make_room(dir, path, name)
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(HostError::io("inspect", path, e)),
+        }
+    }
+
+    pub(super) fn made_by_run(&self, path: &str) -> bool {
+        self.journal.created(path)
+    }
+
+    /// Something the run did not make stands at `path`: move it aside if overwriting is
+    /// allowed, else refuse.
+    pub(super) fn make_room(&mut self, dir: &Dir, path: &str, name: &str) -> Result<(), HostError> {
+        let meta = match dir.symlink_metadata(name) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(HostError::io("inspect", path, e)),
+        };
+        if meta.is_dir() && !meta.is_symlink() {
+            return Err(HostError::IsADirectory {
+                path: path.to_owned(),
+            });
+        }
+        if !self.options.overwrite {
+            return Err(HostError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        if self.is_protected(&meta) {
+            return Err(HostError::WouldModifyInput {
+                path: path.to_owned(),
+            });
+        }
+        let (parent, _) = split(path);
+        let mut attempt = 0;
+        loop {
+            let backup_name = format!(".{name}.uncork-old-{:08x}", staging::random_u32());
+            match dir.symlink_metadata(&backup_name) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    dir.rename(name, dir, &backup_name)
+                        .map_err(|e| HostError::io("move aside", path, e))?;
+                    let backup = crate::path::join(parent, &backup_name);
+                    self.journal.record(Undo::MovedAside {
+                        path: path.to_owned(),
+                        backup: backup.clone(),
+                    });
+                    self.journal.backups.push(backup);
+                    self.overwritten.push(path.to_owned());
+                    return Ok(());
+                }
+                _ if attempt < 16 => attempt += 1,
+                _ => {
+                    return Err(HostError::AlreadyExists {
+                        path: path.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Runs `create` for a new entry at `path`; if something is in the way, makes room (or
+    /// refuses) and tries once more.
+    pub(super) fn create_at<T>(
+        &mut self,
+        path: &str,
+        replace: bool,
+        op: &'static str,
+        mut create: impl FnMut(&Dir, &str) -> io::Result<T>,
+    ) -> Result<(T, std::rc::Rc<Dir>), HostError> {
+        platform::check_name(path)?;
+        let (dir, name) = self.dirs.parent_of(path)?;
+        self.save_parent_mtime(path, &dir)?;
+        if replace {
+            self.remove_earlier(&dir, path, name)?;
+        }
+        let made = match create(&dir, name) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                self.make_room(&dir, path, name)?;
+                create(&dir, name)
+            }
+            other => other,
+        };
+        let made = made.map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => HostError::AlreadyExists {
+                path: path.to_owned(),
+            },
+            _ => HostError::io(op, path, e),
+        })?;
+        self.journal.record(Undo::Created(path.to_owned()));
+        Ok((made, dir))
+    }
+
+    /// Before the run first changes a directory that stood in the destination before it,
+    /// records that directory's mtime, so that undoing the run restores it too.
+    pub(super) fn save_parent_mtime(&mut self, path: &str, dir: &Dir) -> Result<(), HostError> {
+        let (parent, _) = split(path);
+        if !self.journal.enabled
+            || !(parent.is_empty() || self.preexisting.contains(parent))
+            || !self.mtime_saved.insert(parent.to_owned())
+        {
+            return Ok(());
+        }
+        let mtime = dir
+            .dir_metadata()
+            .and_then(|m| m.modified())
+            .map_err(|e| HostError::io("inspect", parent, e))?;
+        self.journal.record(Undo::DirMtime {
+            path: parent.to_owned(),
+            mtime: mtime.into_std(),
+        });
+        Ok(())
+    }
+
+    pub(super) fn make_dir(&mut self, path: &str, replace: bool) -> Result<Outcome, HostError> {
+        platform::check_name(path)?;
+        let (dir, name) = self.dirs.parent_of(path)?;
+        self.save_parent_mtime(path, &dir)?;
+        if replace {
+            self.remove_earlier(&dir, path, name)?;
+        }
+        match dir.create_dir(name) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let meta = dir
+                    .symlink_metadata(name)
+                    .map_err(|e| HostError::io("inspect", path, e))?;
+                if meta.is_dir() && !meta.is_symlink() {
+                    if !self.made_dirs.contains(path) {
+                        self.preexisting.insert(path.to_owned());
+                    }
+                    return Ok(Outcome::Done);
+                }
+                if meta.is_symlink() {
+                    // Opening it says whether it may be followed (trusted, pointing at a directory).
+                    self.dirs.open(path)?;
+                    self.preexisting.insert(path.to_owned());
+                    return Ok(Outcome::Done);
+                }
+                if !self.options.overwrite {
+                    return Err(HostError::AlreadyExists {
+                        path: path.to_owned(),
+                    });
+                }
+                self.make_room(&dir, path, name)?;
+                dir.create_dir(name)
+                    .map_err(|e| HostError::io("create the directory", path, e))?;
+            }
+            Err(e) => return Err(HostError::io("create the directory", path, e)),
+        }
+        self.journal.record(Undo::Created(path.to_owned()));
+        self.made_dirs.insert(path.to_owned());
+        Ok(Outcome::Done)
+    }
+
+    pub(super) fn begin_file(
+        &mut self,
+        path: &str,
+        mode: u32,
+        mtime: Option<i64>,
+        replace: bool,
+    ) -> Result<Outcome, HostError> {
+        if self.current.is_some() {
+            return Err(HostError::Protocol(
+                "a file began before the previous one ended",
+            ));
+        }
+        let options = platform::new_file_options();
+        let (file, _) = self.create_at(path, replace, "create", |dir, name| {
+            dir.open_with(name, &options)
+        })?;
+        self.current = Some(Writing {
+            path: path.to_owned(),
+            out: io::BufWriter::with_capacity(WRITE_BUFFER, file.into_std()),
+            mode,
+            mtime,
+        });
+        Ok(Outcome::Done)
+    }
+
+    pub(super) fn file_data(&mut self, data: &[u8]) -> Result<Outcome, HostError> {
+        let writing = self
+            .current
+            .as_mut()
+            .ok_or(HostError::Protocol("file data outside a file"))?;
+        writing
+            .out
+            .write_all(data)
+            .map_err(|e| HostError::io("write", writing.path.clone(), e))?;
+        Ok(Outcome::Done)
+    }
+
+    pub(super) fn end_file(&mut self) -> Result<Outcome, HostError> {
+        let writing = self
+            .current
+            .take()
+            .ok_or(HostError::Protocol("a file ended that never began"))?;
+        let Writing {
+            path,
+            out,
+            mode,
+            mtime,
+        } = writing;
+        let file = out
+            .into_inner()
+            .map_err(|e| HostError::io("write", path.clone(), e.into_error()))?;
+        let mut outcome = Outcome::Done;
+        if let Some(mtime) = mtime {
+            match system_time(mtime) {
+                Some(time) => file
+                    .set_times(FileTimes::new().set_modified(time))
+                    .map_err(|e| HostError::io("set the mtime of", path.clone(), e))?,
+                None => outcome = mtime_out_of_range(mtime),
+            }
+        }
+        match platform::apply_file_mode(&file, mode)
+            .map_err(|e| HostError::io("set the mode of", path, e))?
+        {
+            Outcome::Done => {}
+            degraded => outcome = degraded,
+        }
+        Ok(outcome)
+    }
+
+    pub(super) fn hard_link(
+        &mut self,
+        path: &str,
+        target: &str,
+        replace: bool,
+    ) -> Result<Outcome, HostError> {
+        let (src_dir, src_name) = self.dirs.parent_of(target)?;
+        let linked = self.create_at(path, replace, "hard-link", |dir, name| {
+            src_dir.hard_link(src_name, dir, name)
+        });
+        match linked {
+            Ok(_) => Ok(Outcome::Done),
+            Err(HostError::Io { source, .. })
+                if !matches!(source.kind(), io::ErrorKind::NotFound) =>
+            {
+                let reason = format!("hard links are unavailable ({source})");
+                self.copy_file_instead(path, target, false)?;
+                Ok(Outcome::Degraded(Degradation {
+                    effect: Effect::HardLink,
+                    fallback: Fallback::Copy {
+                        from: target.to_owned(),
+                    },
+                    reason,
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) fn set_mode(&mut self, path: &str, mode: u32) -> Result<Outcome, HostError> {
+        if self.preexisting.contains(path) {
+            if !self.options.overwrite {
+                return Ok(kept_existing(Effect::Mode));
+            }
+            let dir = self.dirs.open(path)?;
+            let old = platform::dir_mode(&dir).map_err(|e| HostError::io("inspect", path, e))?;
+            self.journal.record(Undo::DirMode {
+                path: path.to_owned(),
+                mode: old,
+            });
+        }
+        let (dir, name) = self.dirs.parent_of(path)?;
+        platform::set_dir_mode(&dir, OsStr::new(name), mode)
+            .map_err(|e| HostError::io("set the mode of", path, e))
+    }
+
+    pub(super) fn set_mtime(&mut self, path: &str, mtime: i64) -> Result<Outcome, HostError> {
+        if self.preexisting.contains(path) && !self.options.overwrite {
+            return Ok(kept_existing(Effect::Mtime));
+        }
+        let Some(time) = system_time(mtime) else {
+            return Ok(mtime_out_of_range(mtime));
+        };
+        let (dir, name) = self.dirs.parent_of(path)?;
+        if self.preexisting.contains(path) {
+            let old = dir
+                .symlink_metadata(name)
+                .and_then(|m| m.modified())
+                .map_err(|e| HostError::io("inspect", path, e))?;
+            self.journal.record(Undo::DirMtime {
+                path: path.to_owned(),
+                mtime: old.into_std(),
+            });
+        }
+        dir.set_symlink_times(
+            name,
+            None,
+            Some(SystemTimeSpec::Absolute(
+                cap_std::time::SystemTime::from_std(time),
+            )),
+        )
+        .map_err(|e| HostError::io("set the mtime of", path, e))?;
+        Ok(Outcome::Done)
+    }
+}
+
+pub(super) fn kept_existing(effect: Effect) -> Outcome {
+    Outcome::Degraded(Degradation {
+        effect,
+        fallback: Fallback::Approximated("left as it was".to_owned()),
+        reason: "the directory existed before; pass --overwrite to change it".to_owned(),
+    })
+}
+
+pub(super) fn mtime_out_of_range(mtime: i64) -> Outcome {
+    Outcome::Degraded(Degradation {
+        effect: Effect::Mtime,
+        fallback: Fallback::Skipped,
+        reason: format!("the time {mtime} cannot be represented here"),
+    })
+}
+
+/// Seconds since the epoch as a `SystemTime`, when the platform can hold it.
+pub(super) fn system_time(secs: i64) -> Option<SystemTime> {
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs.unsigned_abs()))
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(Duration::from_secs(secs.unsigned_abs()))
+    }
+}
