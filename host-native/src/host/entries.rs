@@ -67,6 +67,7 @@ impl NativeHost<'_> {
                 path: path.to_owned(),
             });
         }
+        self.dirs.forget(path);
         if !self.options.overwrite {
             return Err(HostError::AlreadyExists {
                 path: path.to_owned(),

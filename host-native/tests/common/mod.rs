@@ -222,3 +222,21 @@ pub fn mode(path: &Path) -> u32 {
 pub fn read(path: &Path) -> String {
     String::from_utf8(std::fs::read(path).unwrap()).unwrap()
 }
+
+/// Whether this Windows process runs under Wine (ntdll exports `wine_get_version`).
+#[cfg(windows)]
+pub fn running_under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+    let ntdll: Vec<u16> = "ntdll.dll".encode_utf16().chain(Some(0)).collect();
+    // SAFETY: a NUL-terminated module name; ntdll is always loaded; the name is NUL-terminated.
+    unsafe {
+        let module = GetModuleHandleW(ntdll.as_ptr());
+        !module.is_null() && GetProcAddress(module, c"wine_get_version".as_ptr().cast()).is_some()
+    }
+}
+
+/// Never on Unix.
+#[cfg(not(windows))]
+pub fn running_under_wine() -> bool {
+    false
+}
