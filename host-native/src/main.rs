@@ -1,4 +1,4 @@
-//! `uncork`: extract tar, tar.gz and zip archives safely, the same way on every platform.
+//! `uncork`: extract tar (plain, gz, bz2, xz, zst) and zip archives safely, the same way on every platform.
 
 mod cli;
 

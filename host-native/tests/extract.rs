@@ -684,6 +684,8 @@ fn limits_are_enforced_and_named() {
             "1K",
             "--max-ratio",
             "5",
+            "--max-decoder-memory",
+            "1M",
             "--symlinks",
             "copy",
         ])

@@ -17,7 +17,7 @@ Exit codes:
 `uncork ARCHIVE` is short for `uncork extract ARCHIVE` (use `uncork extract ./list` for an
 archive named like a subcommand). ARCHIVE `-` reads standard input.";
 
-/// Extract tar, tar.gz and zip archives safely, the same way on every platform.
+/// Extract tar (plain, gz, bz2, xz, zst) and zip archives safely, the same way on every platform.
 #[derive(Debug, Parser)]
 #[command(name = "uncork", version, arg_required_else_help = true, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
@@ -64,7 +64,8 @@ pub(crate) struct ReadArgs {
     #[arg(value_name = "ARCHIVE")]
     pub(crate) archive: PathBuf,
 
-    /// Read the archive as this format instead of detecting it
+    /// Read the archive as this format instead of detecting it (tar, tar.gz, tar.bz2, tar.xz,
+    /// tar.lzma, tar.zst, zip)
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub(crate) format: Option<Format>,
 
@@ -138,6 +139,9 @@ pub(crate) struct LimitArgs {
     /// Symlinks expanded while resolving one link [default: 64]
     #[arg(long, value_name = "N")]
     pub(crate) max_link_hops: Option<u32>,
+    /// Memory one decompressor may need (xz dictionary, zstd window) [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_decoder_memory: Option<u64>,
 }
 
 #[derive(Debug, Args)]

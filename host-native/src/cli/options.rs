@@ -38,5 +38,8 @@ pub(crate) fn policy(args: &ReadArgs, preset: Preset) -> Policy {
     if let Some(v) = l.max_link_hops {
         limits.max_link_hops = v;
     }
+    if let Some(v) = l.max_decoder_memory {
+        limits.max_decoder_memory = v;
+    }
     policy
 }
