@@ -217,7 +217,7 @@ impl NativeHost<'_> {
         })?;
         self.current = Some(Writing {
             path: path.to_owned(),
-            out: io::BufWriter::with_capacity(WRITE_BUFFER, file.into_std()),
+            file: file.into_std(),
             mode,
             mtime,
         });
@@ -229,10 +229,23 @@ impl NativeHost<'_> {
             .current
             .as_mut()
             .ok_or(HostError::Protocol("file data outside a file"))?;
-        writing
-            .out
-            .write_all(data)
-            .map_err(|e| HostError::io("write", writing.path.clone(), e))?;
+        if self.buffer.capacity() < WRITE_BUFFER {
+            self.buffer.reserve_exact(WRITE_BUFFER - self.buffer.len());
+        }
+        let written = if self.buffer.len() + data.len() > WRITE_BUFFER {
+            flush(&mut writing.file, &mut self.buffer).and_then(|()| {
+                if data.len() >= WRITE_BUFFER {
+                    writing.file.write_all(data)
+                } else {
+                    self.buffer.extend_from_slice(data);
+                    Ok(())
+                }
+            })
+        } else {
+            self.buffer.extend_from_slice(data);
+            Ok(())
+        };
+        written.map_err(|e| HostError::io("write", writing.path.clone(), e))?;
         Ok(Outcome::Done)
     }
 
@@ -243,13 +256,11 @@ impl NativeHost<'_> {
             .ok_or(HostError::Protocol("a file ended that never began"))?;
         let Writing {
             path,
-            out,
+            mut file,
             mode,
             mtime,
         } = writing;
-        let file = out
-            .into_inner()
-            .map_err(|e| HostError::io("write", path.clone(), e.into_error()))?;
+        flush(&mut file, &mut self.buffer).map_err(|e| HostError::io("write", path.clone(), e))?;
         let mut outcome = Outcome::Done;
         if let Some(mtime) = mtime {
             match system_time(mtime) {
@@ -342,6 +353,13 @@ impl NativeHost<'_> {
         .map_err(|e| HostError::io("set the mtime of", path, e))?;
         Ok(Outcome::Done)
     }
+}
+
+/// Writes out and empties the buffer.
+fn flush(file: &mut std::fs::File, buffer: &mut Vec<u8>) -> io::Result<()> {
+    let result = file.write_all(buffer);
+    buffer.clear();
+    result
 }
 
 pub(super) fn kept_existing(effect: Effect) -> Outcome {

@@ -12,7 +12,6 @@ use crate::platform;
 use crate::staging::{self, Journal, Layout};
 use crate::tree::Budget;
 use std::collections::HashSet;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use uncork_core::{Action, Host, Outcome, Report, RunError};
@@ -53,6 +52,8 @@ pub struct NativeHost<'o> {
     options: HostOptions,
     creator: Arc<dyn SymlinkCreator>,
     current: Option<Writing>,
+    /// The write buffer, reused by every file (one allocation per run).
+    buffer: Vec<u8>,
     /// Directories that stood in the destination before the run (their mode and mtime are kept).
     preexisting: HashSet<String>,
     /// Directories this run made.
@@ -77,7 +78,7 @@ impl std::fmt::Debug for NativeHost<'_> {
 
 struct Writing {
     path: String,
-    out: io::BufWriter<std::fs::File>,
+    file: std::fs::File,
     mode: u32,
     mtime: Option<i64>,
 }
@@ -107,6 +108,7 @@ impl<'o> NativeHost<'o> {
             options,
             creator,
             current: None,
+            buffer: Vec::new(),
             preexisting: HashSet::new(),
             made_dirs: HashSet::new(),
             mtime_saved: HashSet::new(),

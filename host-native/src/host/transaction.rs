@@ -70,6 +70,7 @@ impl NativeHost<'_> {
 
     pub(super) fn rollback(&mut self) -> Result<(), HostError> {
         self.current = None;
+        self.buffer.clear();
         self.dirs.close_all();
         match &self.layout {
             Layout::Fresh {
