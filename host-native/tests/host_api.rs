@@ -533,3 +533,31 @@ fn windows_platform_links_are_verified() {
         assert_eq!(read(&content), "f");
     }
 }
+
+#[test]
+fn large_files_arrive_intact() {
+    let s = Scratch::new();
+    let mut data = Vec::with_capacity(3 << 20);
+    let mut x: u32 = 1;
+    while data.len() < (3 << 20) + 12345 {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        data.extend_from_slice(&x.to_le_bytes()[..3]);
+    }
+    let archive = gz(&tar(&[
+        ("small", FILE, "", b"s", 0o644),
+        ("big", FILE, "", &data, 0o644),
+        ("tiny", FILE, "", b"t", 0o644),
+    ]));
+    let dest = s.join("out");
+    let done = extract_to(
+        Cursor::new(archive),
+        &dest,
+        &Options::default(),
+        HostOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(done.report.bytes, data.len() as u64 + 2);
+    assert_eq!(std::fs::read(dest.join("big")).unwrap(), data);
+    assert_eq!(read(&dest.join("small")), "s");
+    assert_eq!(read(&dest.join("tiny")), "t");
+}
