@@ -342,16 +342,15 @@ fn buffer_whole<R: Read, E: std::error::Error>(
     input: R,
     limits: &Limits,
 ) -> Result<Vec<u8>, RunError<E>> {
+    let cap = limits.max_stream_buffer_bytes;
     let mut bytes = head;
-    let cap = limits.max_total_bytes.saturating_add(1);
     input
-        .take(cap)
+        .take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(RunError::Input)?;
-    if bytes.len() as u64 > limits.max_total_bytes {
+    if bytes.len() as u64 > cap {
         let detail = format!(
-            "a zip read from a stream is buffered in memory, and this one exceeds {} bytes",
-            limits.max_total_bytes
+            "a zip read from a stream is held in memory, and this one exceeds {cap} bytes; give its file path instead"
         );
         return Err(RunError::Refused(PolicyError::new(
             Rule::TotalSizeLimit,

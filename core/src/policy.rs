@@ -177,6 +177,9 @@ pub struct Limits {
     /// dictionary, a zstd window. Checked before anything is allocated. Default 256 MiB
     /// (`xz -9` uses 64 MiB, `zstd --long` 128 MiB, `zstd --ultra -22` 128 MiB).
     pub max_decoder_memory: u64,
+    /// Bytes of a zip read from a stream (stdin), which is held in memory because a zip's
+    /// directory is at its end. Default 1 GiB; give a file path to extract larger zips.
+    pub max_stream_buffer_bytes: u64,
 }
 
 const GIB: u64 = 1 << 30;
@@ -196,6 +199,7 @@ impl Default for Limits {
             max_metadata_bytes: MIB,
             max_link_hops: 64,
             max_decoder_memory: 256 * MIB,
+            max_stream_buffer_bytes: GIB,
         }
     }
 }
@@ -215,6 +219,7 @@ impl Limits {
             max_metadata_bytes: u64::MAX,
             max_link_hops: u32::MAX,
             max_decoder_memory: u64::MAX,
+            max_stream_buffer_bytes: u64::MAX,
         }
     }
 }
