@@ -14,6 +14,7 @@ pub(crate) struct ReportJson {
     hard_links: u64,
     bytes: u64,
     skipped: Vec<SkippedJson>,
+    not_selected: u64,
     degradations: Vec<DegradationJson>,
     modes_not_applied: u64,
     mtimes_not_applied: u64,
@@ -36,8 +37,9 @@ struct DegradationJson {
     message: String,
 }
 
-impl From<&Report> for ReportJson {
-    fn from(report: &Report) -> Self {
+impl ReportJson {
+    /// The report, and how many entries `--include`/`--exclude` left out.
+    pub(crate) fn new(report: &Report, not_selected: u64) -> Self {
         ReportJson {
             format: report.format.map(uncork_core::Format::name),
             entries: report.entries,
@@ -54,6 +56,7 @@ impl From<&Report> for ReportJson {
                     rule: s.rule.name(),
                 })
                 .collect(),
+            not_selected,
             degradations: report
                 .degradations
                 .iter()

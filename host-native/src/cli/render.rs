@@ -25,7 +25,7 @@ fn count(n: u64, one: &str, many: &str) -> String {
 }
 
 /// `5 entries (3 files, 1 dir, 1 symlink), 1.2 KiB`
-pub(crate) fn counts(report: &Report) -> String {
+pub(crate) fn counts(report: &Report, not_selected: u64) -> String {
     let mut parts = vec![
         count(report.files, "file", "files"),
         count(report.dirs, "dir", "dirs"),
@@ -36,6 +36,9 @@ pub(crate) fn counts(report: &Report) -> String {
     }
     if !report.skipped.is_empty() {
         parts.push(format!("{} skipped", report.skipped.len()));
+    }
+    if not_selected > 0 {
+        parts.push(format!("{not_selected} not selected"));
     }
     format!(
         "{} ({}), {}",

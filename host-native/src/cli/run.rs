@@ -10,6 +10,7 @@ use super::options;
 use super::progress::Progress;
 use super::render;
 use super::select::Selector;
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,14 +55,22 @@ fn archive_name(args: &ReadArgs) -> String {
     args.archive.display().to_string()
 }
 
-/// Runs `body` with the core's options for `args` (the selection closure lives here).
+/// Runs `body` with the core's options for `args` (the selection closure lives here) and a
+/// count of the entries the selection left out.
 fn with_options<T>(
     args: &ReadArgs,
     preset: Preset,
-    body: impl FnOnce(&Options<'_>) -> Result<T, Box<Failure>>,
+    body: impl FnOnce(&Options<'_>, &Cell<u64>) -> Result<T, Box<Failure>>,
 ) -> Result<T, Box<Failure>> {
     let selector = Selector::new(&args.include, &args.exclude)?;
-    let accept = |path: &str| selector.accepts(path);
+    let not_selected = Cell::new(0u64);
+    let accept = |path: &str| {
+        let keep = selector.accepts(path);
+        if !keep {
+            not_selected.set(not_selected.get() + 1);
+        }
+        keep
+    };
     let options = Options {
         policy: options::policy(args, preset),
         format: args.format,
@@ -70,7 +79,7 @@ fn with_options<T>(
             .is_active()
             .then_some(&accept as &dyn Fn(&str) -> bool),
     };
-    body(&options)
+    body(&options, &not_selected)
 }
 
 fn open(args: &ReadArgs, count: Arc<AtomicU64>) -> Result<Input, Box<Failure>> {
@@ -79,7 +88,7 @@ fn open(args: &ReadArgs, count: Arc<AtomicU64>) -> Result<Input, Box<Failure>> {
 
 fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
     let read = &args.read;
-    with_options(read, read.policy, |options| {
+    with_options(read, read.policy, |options, not_selected| {
         let count = Arc::new(AtomicU64::new(0));
         let input = open(read, Arc::clone(&count))?;
         let dest = args.directory.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -130,14 +139,14 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 symlink_mode: done.symlinks.name(),
                 platform: done.platform,
                 staged: done.staged,
-                report: ReportJson::from(&done.report),
+                report: ReportJson::new(&done.report, not_selected.get()),
                 overwritten: done.overwritten.clone(),
                 warnings: done.warnings.clone(),
             }));
         } else if !read.quiet {
             err(&format!(
                 "extracted {} into {}",
-                render::counts(&done.report),
+                render::counts(&done.report, not_selected.get()),
                 done.destination.display()
             ));
             for line in render::report_details(&done.report) {
@@ -155,7 +164,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
 }
 
 fn list(args: &ReadArgs) -> Result<(), Box<Failure>> {
-    with_options(args, args.policy, |options| {
+    with_options(args, args.policy, |options, not_selected| {
         let input = open(args, Arc::new(AtomicU64::new(0)))?;
         let mut listing = Vec::new();
         let mut visit = |entry: &Listed| {
@@ -176,7 +185,7 @@ fn list(args: &ReadArgs) -> Result<(), Box<Failure>> {
                 command: "list",
                 archive: archive_name(args),
                 listing,
-                report: ReportJson::from(&report),
+                report: ReportJson::new(&report, not_selected.get()),
             }));
         }
         Ok(())
@@ -201,8 +210,8 @@ fn run_plan(
     args: &ReadArgs,
     preset: Preset,
     each: impl FnMut(String),
-) -> Result<(Report, &'static str), Box<Failure>> {
-    with_options(args, preset, |options| {
+) -> Result<(Report, &'static str, u64), Box<Failure>> {
+    with_options(args, preset, |options, not_selected| {
         let input = open(args, Arc::new(AtomicU64::new(0)))?;
         let mut printer = Printer(each);
         let result: Result<Report, RunError<Infallible>> = match input {
@@ -210,14 +219,14 @@ fn run_plan(
             Input::Stdin(reader) => uncork_core::extract_stream(reader, options, &mut printer),
         };
         result
-            .map(|r| (r, options.policy.preset.name()))
+            .map(|r| (r, options.policy.preset.name(), not_selected.get()))
             .map_err(|e| Box::new(Failure::from_run(&e)))
     })
 }
 
 fn plan(args: &ReadArgs) -> Result<(), Box<Failure>> {
     let mut actions = Vec::new();
-    let (report, policy) = run_plan(args, args.policy, |line| {
+    let (report, policy, not_selected) = run_plan(args, args.policy, |line| {
         if args.json {
             actions.push(line);
         } else {
@@ -231,12 +240,12 @@ fn plan(args: &ReadArgs) -> Result<(), Box<Failure>> {
             archive: archive_name(args),
             policy,
             actions,
-            report: ReportJson::from(&report),
+            report: ReportJson::new(&report, not_selected),
         }));
     } else if !args.quiet {
         out(&format!(
             "plan: {} under the {policy} policy; nothing was written",
-            render::counts(&report)
+            render::counts(&report, not_selected)
         ));
         for line in render::report_details(&report) {
             out(&line);
@@ -252,14 +261,15 @@ fn check(args: &CheckArgs) -> Result<(), Box<Failure>> {
     } else {
         read.policy
     };
-    let (report, policy) = run_plan(read, preset, |_| {}).map_err(|mut failure| {
-        if args.portable && failure.exit == super::failure::EXIT_REFUSED {
+    let (report, policy, not_selected) =
+        run_plan(read, preset, |_| {}).map_err(|mut failure| {
+            if args.portable && failure.exit == super::failure::EXIT_REFUSED {
+                failure
+                    .notes
+                    .push("the archive does not extract faithfully on every platform".to_owned());
+            }
             failure
-                .notes
-                .push("the archive does not extract faithfully on every platform".to_owned());
-        }
-        failure
-    })?;
+        })?;
     let mut notes = Vec::new();
     if report.symlinks > 0 {
         notes.push(format!(
@@ -280,7 +290,7 @@ fn check(args: &CheckArgs) -> Result<(), Box<Failure>> {
             archive: archive_name(read),
             policy,
             notes,
-            report: ReportJson::from(&report),
+            report: ReportJson::new(&report, not_selected),
         }));
     } else if !read.quiet {
         let verdict = if args.portable {
@@ -291,7 +301,7 @@ fn check(args: &CheckArgs) -> Result<(), Box<Failure>> {
         out(&format!(
             "{}: ok: {verdict}: {}",
             archive_name(read),
-            render::counts(&report)
+            render::counts(&report, not_selected)
         ));
         for note in notes {
             out(&format!("note: {note}"));
