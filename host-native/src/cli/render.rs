@@ -213,8 +213,12 @@ mod tests {
             ..Report::default()
         };
         assert_eq!(
-            counts(&report),
+            counts(&report, 0),
             "5 entries (3 files, 1 dir, 1 symlink), 1.2 KiB"
+        );
+        assert_eq!(
+            counts(&report, 2),
+            "5 entries (3 files, 1 dir, 1 symlink, 2 not selected), 1.2 KiB"
         );
     }
 }
