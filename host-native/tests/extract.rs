@@ -503,6 +503,12 @@ fn strip_components_include_and_exclude() {
     assert_eq!(names(&s.join("inc/pgpdump-1.5")), ["README.md"]);
     uncork(s.path())
         .arg(&archive)
+        .args(["-C", "inc2", "--include", "*.md", "--json"])
+        .assert()
+        .success()
+        .stdout(contains("\"not_selected\":4"));
+    uncork(s.path())
+        .arg(&archive)
         .args([
             "-C",
             "exc",
@@ -1029,4 +1035,41 @@ fn long_paths() {
     assert_eq!(read(&deep.join("file.txt")), "deep");
     assert_eq!(read(&deep.join("link")), "deep");
     assert!(s.join("out").display().to_string().len() + file.len() > 260);
+}
+
+#[test]
+fn directories_are_never_replaced_and_files_only_with_overwrite() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.join("dest/x/inner")).unwrap();
+    std::fs::write(s.join("dest/a"), "file where the archive has a directory").unwrap();
+    let before = snapshot(&s.join("dest"));
+    let file_over_dir = s.archive("x.tar", &tar(&[("x", FILE, "", b"x", 0o644)]));
+    for extra in [&[][..], &["--overwrite"][..]] {
+        uncork(s.path())
+            .arg(&file_over_dir)
+            .args(["-C", "dest"])
+            .args(extra)
+            .assert()
+            .code(2)
+            .stderr(contains(
+                "'x' is an existing directory; uncork does not replace directories",
+            ));
+        assert_eq!(snapshot(&s.join("dest")), before);
+    }
+    let dir_over_file = s.archive("a.tar", &tar(&[("a/b", FILE, "", b"b", 0o644)]));
+    uncork(s.path())
+        .arg(&dir_over_file)
+        .args(["-C", "dest"])
+        .assert()
+        .code(2)
+        .stderr(contains("'a' already exists"));
+    assert_eq!(snapshot(&s.join("dest")), before);
+    uncork(s.path())
+        .arg(&dir_over_file)
+        .args(["-C", "dest", "--overwrite"])
+        .assert()
+        .success()
+        .stderr(contains("a: replaced the existing file"));
+    assert_eq!(read(&s.join("dest/a/b")), "b");
+    assert_eq!(names(&s.join("dest")), ["a", "x"]);
 }
