@@ -66,46 +66,51 @@ pub(crate) struct ReadArgs {
 
     /// Read the archive as this format instead of detecting it (tar, tar.gz, tar.bz2, tar.xz,
     /// tar.lzma, tar.zst, zip)
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(help_heading = "Archive and policy", long, value_name = "FORMAT", value_parser = parse_format)]
     pub(crate) format: Option<Format>,
 
     /// The policy preset: what the archive may do
-    #[arg(long, value_name = "PRESET", default_value = "data", value_parser = parse_preset)]
+    #[arg(help_heading = "Archive and policy", long, value_name = "PRESET", default_value = "data", value_parser = parse_preset)]
     pub(crate) policy: Preset,
 
     /// Drop N leading components from every name
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        help_heading = "Archive and policy",
+        long,
+        value_name = "N",
+        default_value_t = 0
+    )]
     pub(crate) strip_components: usize,
 
     /// Only entries matching this glob (or below a match); repeatable
-    #[arg(long, value_name = "GLOB")]
+    #[arg(help_heading = "Archive and policy", long, value_name = "GLOB")]
     pub(crate) include: Vec<String>,
 
     /// Leave out entries matching this glob (and everything below); repeatable
-    #[arg(long, value_name = "GLOB")]
+    #[arg(help_heading = "Archive and policy", long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
     /// tar names that are not UTF-8: refuse them, or decode them as ISO-8859-1
-    #[arg(long, value_name = "RULE")]
+    #[arg(help_heading = "Archive and policy", long, value_name = "RULE")]
     pub(crate) legacy_names: Option<LegacyArg>,
 
     /// The same path twice: the later entry wins (as tar), or refuse the archive
-    #[arg(long, value_name = "RULE")]
+    #[arg(help_heading = "Archive and policy", long, value_name = "RULE")]
     pub(crate) duplicates: Option<DuplicatesArg>,
 
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 
     /// Print a machine-readable JSON report on standard output
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub(crate) json: bool,
 
     /// Print nothing but errors
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(help_heading = "Output", short, long, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
     /// Print each path as it is written (list: a long listing)
-    #[arg(short, long)]
+    #[arg(help_heading = "Output", short, long)]
     pub(crate) verbose: bool,
 }
 
@@ -150,20 +155,25 @@ pub(crate) struct ExtractArgs {
     pub(crate) read: ReadArgs,
 
     /// Extract into DIR (created if missing; its parent must exist) [default: .]
-    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    #[arg(
+        help_heading = "Destination",
+        short = 'C',
+        long = "directory",
+        value_name = "DIR"
+    )]
     pub(crate) directory: Option<PathBuf>,
 
     /// Symlinks: a real link where possible else a reported fallback (auto), a real link or an
     /// error (native), a copy of the target (copy), nothing (skip), or refuse the archive (error)
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_symlinks)]
+    #[arg(help_heading = "Destination", long, value_name = "MODE", default_value = "auto", value_parser = parse_symlinks)]
     pub(crate) symlinks: SymlinkMode,
 
     /// Replace existing files (moved aside, restored if the extraction fails)
-    #[arg(long)]
+    #[arg(help_heading = "Destination", long)]
     pub(crate) overwrite: bool,
 
     /// Follow symlinks that were already in the destination (never the archive's own)
-    #[arg(long)]
+    #[arg(help_heading = "Destination", long)]
     pub(crate) trust_existing_symlinks: bool,
 }
 
@@ -174,7 +184,7 @@ pub(crate) struct CheckArgs {
 
     /// Check under the portable policy: names, collisions and links that extract the same on
     /// every platform
-    #[arg(long)]
+    #[arg(help_heading = "Archive and policy", long)]
     pub(crate) portable: bool,
 }
 
