@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use uncork_core::{Action, Host, Listed, Options, Outcome, Preset, Report, RunError};
+use uncork_core::{Action, Fallback, Host, Listed, Options, Outcome, Preset, Report, RunError};
 use uncork_native::{ExtractError, HostOptions, NativeHost};
 
 /// Writes a line to standard output; a closed pipe is not an error worth a panic.
@@ -111,9 +111,12 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
         let verbose = read.verbose && !read.json;
         let mut host = NativeHost::open(&dest, host_options)
             .map_err(|e| Failure::from_extract(&ExtractError::Host(e)))?;
-        host.set_observer(|action: &Action<'_>, _: &Outcome| {
+        host.set_observer(|action: &Action<'_>, outcome: &Outcome| {
             progress.on_action(action);
+            let nothing_made =
+                matches!(outcome, Outcome::Degraded(d) if d.fallback == Fallback::Skipped);
             if verbose
+                && !nothing_made
                 && let Action::MakeDir { path, .. }
                 | Action::BeginFile { path, .. }
                 | Action::HardLink { path, .. }

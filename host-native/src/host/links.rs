@@ -26,10 +26,7 @@ impl NativeHost<'_> {
         match self.options.symlinks {
             SymlinkMode::Skip => {
                 platform::check_name(path)?;
-                Ok(symlink_degraded(
-                    Fallback::Skipped,
-                    "symlinks are skipped (--symlinks skip)",
-                ))
+                Ok(symlink_degraded(Fallback::Skipped, "--symlinks skip"))
             }
             SymlinkMode::Error => Err(HostError::SymlinkRefused {
                 path: path.to_owned(),
