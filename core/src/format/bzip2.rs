@@ -84,12 +84,6 @@ impl<R: Read> CountedRead for Bzip2Reader<R> {
     }
 }
 
-/// A zip entry's bzip2 data (method 12): one stream, read from the entry's compressed bytes.
-#[allow(dead_code)]
-pub(crate) fn zip_entry<B: BufRead>(input: B) -> impl Read {
-    Streams::<B, Bzip2>::new(input, (), false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

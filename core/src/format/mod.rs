@@ -292,7 +292,20 @@ fn not_an_archive_detail(head: &[u8]) -> String {
 /// What the bzip2, xz/lzma and zstd readers share: a [`stream::Codec`] decodes one compressed
 /// stream from buffered input, and [`stream::Streams`] decodes concatenated streams as one, with
 /// typed errors and an exact count of the compressed bytes consumed.
-#[cfg(any(feature = "bzip2", feature = "xz", feature = "zstd"))]
+// Without the tar decoders the stream machinery serves zip's deflate64 only, or nothing.
+#[cfg_attr(
+    not(any(feature = "bzip2", feature = "xz", feature = "zstd")),
+    allow(dead_code, unused_imports)
+)]
+#[cfg_attr(
+    not(any(
+        feature = "bzip2",
+        feature = "xz",
+        feature = "zstd",
+        feature = "deflate64"
+    )),
+    allow(unreachable_code, unused_mut, unused_variables)
+)]
 pub(crate) mod stream {
     use super::tar::CountedRead;
     use crate::entry::format_in_io;
@@ -436,12 +449,6 @@ pub(crate) mod stream {
             self.input.consumed
         }
 
-        /// The input, for a caller that reads on after a single stream.
-        #[allow(dead_code)]
-        pub(crate) fn get_ref(&self) -> &B {
-            &self.input.inner
-        }
-
         /// After a stream: `Ok(true)` if another one starts, `Ok(false)` at a clean end.
         fn another_stream(&mut self) -> io::Result<bool> {
             if self.streams == 0 {
@@ -541,7 +548,7 @@ pub(crate) mod stream {
     /// Drives a push decoder (`step` takes input and output slices and returns bytes consumed,
     /// bytes produced and whether the stream ended) over buffered input. `ended` is the
     /// codec's own flag; the end of input inside the stream is `truncated`.
-    #[cfg(any(feature = "bzip2", feature = "xz"))]
+    #[cfg(any(feature = "bzip2", feature = "xz", feature = "deflate64"))]
     pub(crate) fn push<B: BufRead>(
         input: &mut Tracked<B>,
         out: &mut [u8],
@@ -579,6 +586,137 @@ pub(crate) mod stream {
     pub(crate) fn starts_with(head: &[u8], magic: &[u8]) -> bool {
         let n = magic.len().min(head.len());
         head[..n] == magic[..n]
+    }
+
+    /// Deflate64 (zip method 9), decoded by the `deflate64` crate (a safe port of .NET's
+    /// inflater): 64 KiB window, no memory limit needed.
+    #[cfg(feature = "deflate64")]
+    pub(crate) struct Deflate64 {
+        inflater: Box<deflate64::InflaterManaged>,
+        ended: bool,
+    }
+
+    #[cfg(feature = "deflate64")]
+    impl Codec for Deflate64 {
+        type Config = ();
+        const NAME: &'static str = "deflate64";
+
+        fn starts_stream(_: &[u8]) -> bool {
+            false
+        }
+
+        fn start(_: &()) -> Self {
+            Deflate64 {
+                inflater: Box::new(deflate64::InflaterManaged::new()),
+                ended: false,
+            }
+        }
+
+        fn decode<B: BufRead>(
+            &mut self,
+            input: &mut Tracked<B>,
+            out: &mut [u8],
+        ) -> Result<usize, Fault> {
+            let inflater = &mut self.inflater;
+            push(input, out, &mut self.ended, Self::NAME, |buf, out, _eof| {
+                let r = inflater.inflate(buf, out);
+                if r.data_error {
+                    let detail = "the deflate64 stream is damaged";
+                    return Err(Fault::format(Rule::CorruptCompression, detail));
+                }
+                Ok((r.bytes_consumed, r.bytes_written, inflater.finished()))
+            })
+        }
+    }
+
+    /// The decoder of one zip entry's data, for the methods beyond stored and deflate. It keeps
+    /// only the codec's state: the entry's buffered bytes are handed to every read.
+    pub(crate) struct EntryDecoder(AnyCodec);
+
+    #[allow(clippy::large_enum_variant)] // one per zip reader
+    enum AnyCodec {
+        /// Never made: keeps the enum inhabited when no decoder is built.
+        #[allow(dead_code)]
+        None(std::convert::Infallible),
+        #[cfg(feature = "bzip2")]
+        Bzip2(super::bzip2::Bzip2),
+        #[cfg(feature = "xz")]
+        Xz(super::xz::Xz),
+        #[cfg(feature = "xz")]
+        Lzma(super::xz::Lzma),
+        #[cfg(feature = "zstd")]
+        Zstd(super::zstd::Zstd),
+        #[cfg(feature = "deflate64")]
+        Deflate64(Deflate64),
+    }
+
+    impl EntryDecoder {
+        /// The cargo feature that reads zip `method` (beyond stored and deflate), if any does.
+        pub(crate) fn feature(method: u16) -> Option<&'static str> {
+            match method {
+                9 => Some("deflate64"),
+                12 => Some("bzip2"),
+                14 | 95 => Some("xz"),
+                20 | 93 => Some("zstd"),
+                _ => None,
+            }
+        }
+
+        /// A decoder for zip `method`, when this build reads it. `size` is the entry's declared
+        /// size and `flags` its general purpose flags (an LZMA entry needs both); `cap` is
+        /// `max_decoder_memory`.
+        #[allow(unused_variables)]
+        pub(crate) fn for_method(method: u16, size: u64, flags: u16, cap: u64) -> Option<Self> {
+            let codec = match method {
+                #[cfg(feature = "deflate64")]
+                9 => AnyCodec::Deflate64(Deflate64::start(&())),
+                #[cfg(feature = "bzip2")]
+                12 => AnyCodec::Bzip2(super::bzip2::Bzip2::start(&())),
+                #[cfg(feature = "xz")]
+                14 => AnyCodec::Lzma(super::xz::zip_lzma(size, flags & 2 != 0, cap)),
+                #[cfg(feature = "zstd")]
+                20 | 93 => AnyCodec::Zstd(super::zstd::Zstd::start(&cap)),
+                #[cfg(feature = "xz")]
+                95 => AnyCodec::Xz(super::xz::Xz::start(&cap)),
+                _ => return None,
+            };
+            Some(EntryDecoder(codec))
+        }
+
+        /// Decodes from the entry's bytes into `out`; `Ok(0)` at the end of its stream. A
+        /// damaged stream is a [`FormatError`] inside the `io::Error` (see `format_in_io`).
+        pub(crate) fn read<B: BufRead>(&mut self, input: B, out: &mut [u8]) -> io::Result<usize> {
+            if out.is_empty() {
+                return Ok(0);
+            }
+            let mut input = Tracked {
+                inner: input,
+                consumed: 0,
+                failure: None,
+            };
+            let result = match &mut self.0 {
+                AnyCodec::None(never) => match *never {},
+                #[cfg(feature = "bzip2")]
+                AnyCodec::Bzip2(c) => c.decode(&mut input, out),
+                #[cfg(feature = "xz")]
+                AnyCodec::Xz(c) => c.decode(&mut input, out),
+                #[cfg(feature = "xz")]
+                AnyCodec::Lzma(c) => c.decode(&mut input, out),
+                #[cfg(feature = "zstd")]
+                AnyCodec::Zstd(c) => c.decode(&mut input, out),
+                #[cfg(feature = "deflate64")]
+                AnyCodec::Deflate64(c) => c.decode(&mut input, out),
+            };
+            match result {
+                Ok(n) => Ok(n),
+                Err(_) if input.failure.is_some() => Err(input
+                    .failure
+                    .take()
+                    .unwrap_or_else(|| io::Error::other("reading the input failed"))),
+                Err(Fault::Input(e)) => Err(e),
+                Err(Fault::Format(f)) => Err(format_in_io(f)),
+            }
+        }
     }
 
     /// `bytes` as a size for messages (whole MiB rounded up, as xz shows them).

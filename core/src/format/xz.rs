@@ -274,26 +274,13 @@ macro_rules! reader_impls {
 reader_impls!(XzReader);
 reader_impls!(LzmaReader);
 
-/// A zip entry's xz data (method 95): one stream, read from the entry's compressed bytes.
-#[allow(dead_code)]
-pub(crate) fn zip_xz_entry<B: BufRead>(input: B, limits: &Limits) -> impl Read {
-    Streams::<B, Xz>::new(input, limits.max_decoder_memory, false)
-}
-
-/// A zip entry's LZMA data (method 14): `size` is the declared size, `end_marker` the general
-/// purpose flag bit 1.
-#[allow(dead_code)]
-pub(crate) fn zip_lzma_entry<B: BufRead>(
-    input: B,
-    size: u64,
-    end_marker: bool,
-    limits: &Limits,
-) -> impl Read {
-    let config = LzmaConfig {
+/// A zip entry's LZMA decoder (method 14): `size` is the declared size, `end_marker` the
+/// general purpose flag bit 1, `cap` the memory limit.
+pub(crate) fn zip_lzma(size: u64, end_marker: bool, cap: u64) -> Lzma {
+    Lzma::start(&LzmaConfig {
         framing: LzmaFraming::Zip { size, end_marker },
-        cap: limits.max_decoder_memory,
-    };
-    Streams::<B, Lzma>::new(input, config, false)
+        cap,
+    })
 }
 
 #[cfg(test)]
@@ -446,8 +433,18 @@ mod tests {
         let mut entry = vec![9, 20, 5, 0];
         entry.extend(&alone[..5]);
         entry.extend(&alone[13..]); // the data ends with an end marker
+        let entry_reader = |limits: &Limits| {
+            let config = LzmaConfig {
+                framing: LzmaFraming::Zip {
+                    size: data.len() as u64,
+                    end_marker: true,
+                },
+                cap: limits.max_decoder_memory,
+            };
+            Streams::<_, Lzma>::new(&entry[..], config, false)
+        };
         let mut out = Vec::new();
-        zip_lzma_entry(&entry[..], data.len() as u64, true, &Limits::default())
+        entry_reader(&Limits::default())
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, data);
@@ -455,9 +452,7 @@ mod tests {
             max_decoder_memory: 1024,
             ..Limits::default()
         };
-        let err = zip_lzma_entry(&entry[..], data.len() as u64, true, &small)
-            .read_to_end(&mut out)
-            .unwrap_err();
+        let err = entry_reader(&small).read_to_end(&mut out).unwrap_err();
         assert!(matches!(
             SourceError::from_io(err, 0),
             SourceError::Format(f) if f.rule == Rule::DecoderMemoryLimit

@@ -7,11 +7,13 @@
 //! refused before the first one is yielded, and entry data is read, inflated and CRC-checked
 //! here, so each limit counts real bytes.
 //!
-//! Entries are yielded in central-directory order. Only the stored (0) and deflate (8) methods
-//! are read; encrypted entries are refused.
+//! Entries are yielded in central-directory order. The stored (0) and deflate (8) methods are
+//! read here; deflate64 (9), bzip2 (12), lzma (14), zstd (93) and xz (95) by the decoders of
+//! `format::stream` when their features are built. Encrypted entries are refused.
 
 use crate::entry::{EntrySource, RawEntry, RawKind, SourceError};
 use crate::error::{FormatError, Location, escape_bytes};
+use crate::format::stream::EntryDecoder;
 use crate::path::NameOrigin;
 use crate::policy::Limits;
 use crate::rule::Rule;
@@ -70,6 +72,10 @@ pub struct ZipSource<R: Read + Seek> {
     /// The input, wrapped once for every entry: raw bytes through a buffered, limited reader,
     /// with the inflater on top (stored entries read below it).
     stack: DeflateDecoder<BufReader<Take<Input<R>>>>,
+    /// The current entry's decoder for the other methods (reading below the inflater).
+    other: Option<EntryDecoder>,
+    /// `Limits::max_decoder_memory`, for those decoders.
+    max_decoder_memory: u64,
     /// Raw bytes consumed by entries before the current one.
     consumed_before: u64,
     /// Decompressed bytes produced so far.
@@ -276,6 +282,8 @@ impl<R: Read + Seek> ZipSource<R> {
             next: 0,
             current: None,
             stack: DeflateDecoder::new(BufReader::with_capacity(INPUT_BUFFER, input.take(0))),
+            other: None,
+            max_decoder_memory: limits.max_decoder_memory,
             consumed_before: 0,
             produced: 0,
             max_metadata_bytes: limits.max_metadata_bytes,
@@ -306,6 +314,7 @@ impl<R: Read + Seek> ZipSource<R> {
     fn begin_data(&mut self, entry: usize, data_start: u64) -> Result<(), SourceError> {
         let e = &self.entries[entry];
         let (method, compressed_size, declared) = (e.method, e.compressed_size, e.size);
+        self.other = EntryDecoder::for_method(method, declared, e.flags, self.max_decoder_memory);
         let buffered = self.stack.get_ref().buffer().len();
         let bufreader = self.stack.get_mut();
         bufreader.consume(buffered);
@@ -340,12 +349,13 @@ impl<R: Read + Seek> ZipSource<R> {
         let want = usize::try_from(allowed)
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        let empty_deflate =
-            cur.method == METHOD_DEFLATE && cur.compressed_size == 0 && cur.declared == 0;
         let stored = cur.method == METHOD_STORED;
+        let empty_compressed = !stored && cur.compressed_size == 0 && cur.declared == 0;
         let n = loop {
-            let result = if empty_deflate {
+            let result = if empty_compressed {
                 Ok(0)
+            } else if let Some(other) = self.other.as_mut() {
+                other.read(self.stack.get_mut(), &mut buf[..want])
             } else if stored {
                 self.stack.get_mut().read(&mut buf[..want])
             } else {
@@ -410,6 +420,17 @@ impl<R: Read + Seek> ZipSource<R> {
         if take.get_ref().failed {
             return SourceError::Input(error);
         }
+        // The other methods' decoders report typed errors.
+        let mut error = error;
+        if error.get_ref().is_some_and(|e| e.is::<FormatError>()) {
+            let Some(Ok(f)) = error.into_inner().map(|e| e.downcast::<FormatError>()) else {
+                return entry_err(entry, Rule::CorruptCompression, "damaged data");
+            };
+            if f.rule != Rule::Truncated {
+                return entry_err(entry, f.rule, f.detail);
+            }
+            error = io::Error::new(io::ErrorKind::UnexpectedEof, f.detail);
+        }
         if error.kind() == io::ErrorKind::UnexpectedEof {
             if take.limit() > 0 {
                 return entry_err(
@@ -419,7 +440,8 @@ impl<R: Read + Seek> ZipSource<R> {
                 );
             }
             let detail = format!(
-                "the deflate stream does not end within the entry's {} compressed bytes",
+                "the {} stream does not end within the entry's {} compressed bytes",
+                method_name(cur.method).unwrap_or("compressed"),
                 cur.compressed_size
             );
             return entry_err(entry, Rule::CorruptCompression, detail);
@@ -938,7 +960,7 @@ fn kind_of(e: &Central) -> Kind {
     Kind::File
 }
 
-/// Refuses what we cannot decode: encryption, then methods other than stored and deflate.
+/// Refuses what we cannot decode: encryption, then methods this build has no decoder for.
 fn check_readable(e: &Central) -> Result<(), SourceError> {
     if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
         let how = if e.method == METHOD_AES {
@@ -954,10 +976,16 @@ fn check_readable(e: &Central) -> Result<(), SourceError> {
             format!("the entry is encrypted ({how})"),
         ));
     }
-    if e.method != METHOD_STORED && e.method != METHOD_DEFLATE {
-        let detail = match method_name(e.method) {
-            Some(name) => format!("unsupported compression method {} ({name})", e.method),
-            None => format!("unsupported compression method {}", e.method),
+    let feature = EntryDecoder::feature(e.method);
+    let decoded = feature.is_some_and(crate::format::feature_built);
+    if e.method != METHOD_STORED && e.method != METHOD_DEFLATE && !decoded {
+        let detail = match (method_name(e.method), feature) {
+            (Some(name), Some(feature)) => format!(
+                "unsupported compression method {} ({name}; built without the '{feature}' feature)",
+                e.method
+            ),
+            (Some(name), None) => format!("unsupported compression method {} ({name})", e.method),
+            (None, _) => format!("unsupported compression method {}", e.method),
         };
         return Err(entry_err(e, Rule::UnsupportedMethod, detail));
     }
@@ -1640,11 +1668,22 @@ mod tests {
 
     #[test]
     fn unknown_methods_are_named() {
+        let mut shrunk = H::stored("s", b"...");
+        shrunk.method = 1;
+        let err = read_all(hand(&[shrunk])).unwrap_err();
+        assert_eq!(err.rule, Rule::UnsupportedMethod);
+        assert_eq!(err.detail, "unsupported compression method 1 (shrink)");
         let mut bz = H::stored("b", b"BZh9...");
         bz.method = 12;
         let err = read_all(hand(&[bz])).unwrap_err();
-        assert_eq!(err.rule, Rule::UnsupportedMethod);
-        assert_eq!(err.detail, "unsupported compression method 12 (bzip2)");
+        if cfg!(feature = "bzip2") {
+            assert_eq!(err.rule, Rule::CorruptCompression, "{}", err.detail);
+        } else {
+            assert_eq!(
+                err.detail,
+                "unsupported compression method 12 (bzip2; built without the 'bzip2' feature)"
+            );
+        }
         let mut odd = H::stored("o", b"?");
         odd.method = 77;
         assert_eq!(

@@ -183,12 +183,6 @@ impl<R: Read> CountedRead for ZstdReader<R> {
     }
 }
 
-/// A zip entry's zstd data (method 93): one frame, read from the entry's compressed bytes.
-#[allow(dead_code)]
-pub(crate) fn zip_entry<B: BufRead>(input: B, limits: &Limits) -> impl Read {
-    Streams::<B, Zstd>::new(input, limits.max_decoder_memory, false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
