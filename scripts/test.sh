@@ -14,7 +14,8 @@
 #   wasm core       cargo build -p uncork-core --target wasm32-unknown-unknown --release
 #   clippy windows  cargo clippy -p uncork-native --target x86_64-pc-windows-gnu --all-targets -- -D warnings
 #   test windows    cargo test -p uncork-native --target x86_64-pc-windows-gnu, run under Wine
-#   readme example  the README's first "Try it" command, verbatim, and the tree it extracts
+#   readme example  the README's first "Try it" command, verbatim, and the tree it extracts;
+#                   then the zip example through the same binary
 #
 # It ends with the line `N passed, M failed` (N, M = steps) and exits non-zero on failure.
 # Nothing is cleaned: one target dir is shared by every step and every run.
@@ -170,9 +171,24 @@ readme_example() {
     echo "\$ $cmd"
     bash -c "set -e; $cmd" || return 1
 
-    local d="$dest/pgpdump-1.5" bad=0
-    # archived NAME: the entry's bytes as stored in the example archive.
-    archived() { bsdtar -xOf examples/pgpdump-like.tar.gz "pgpdump-1.5/$1"; }
+    check_example_tree "$dest" examples/pgpdump-like.tar.gz || return 1
+
+    # The same entries from the zip example, through the binary just built.
+    local zdest rc=0
+    zdest="$(mktemp -d)/uncork-demo-zip" || return 1
+    echo "\$ cargo run --release -q -p uncork-native -- examples/pgpdump-like.zip -C $zdest"
+    cargo run --release -q -p uncork-native -- examples/pgpdump-like.zip -C "$zdest" &&
+        check_example_tree "$zdest" examples/pgpdump-like.zip || rc=1
+    rm -rf "$(dirname "$zdest")"
+    return $rc
+}
+
+# check_example_tree DEST ARCHIVE: DEST holds exactly what the pgpdump-like
+# example archive holds, extracted with the default policy on Unix.
+check_example_tree() {
+    local dest="$1" archive="$2" d="$1/pgpdump-1.5" bad=0
+    # archived NAME: the entry's bytes as stored in the archive.
+    archived() { bsdtar -xOf "$archive" "pgpdump-1.5/$1"; }
     verdict() { # verdict DESCRIPTION STATUS
         if [ "$2" -eq 0 ]; then printf '  ok    %s\n' "$1"; else printf '  FAIL  %s\n' "$1"; bad=1; fi
     }
