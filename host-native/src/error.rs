@@ -34,6 +34,17 @@ pub enum HostError {
         /// The path, relative to the destination.
         path: String,
     },
+    /// Two entries of the archive name the same file on this filesystem (their names differ
+    /// only in case or Unicode normalization).
+    #[error(
+        "'{path}' and '{earlier}' are the same name on this filesystem (they differ only in case or Unicode normalization)"
+    )]
+    NameCollision {
+        /// The later entry, relative to the destination.
+        path: String,
+        /// The earlier entry it collides with.
+        earlier: String,
+    },
     /// A directory of the destination stands where the archive writes a file or link.
     #[error("'{path}' is an existing directory; uncork does not replace directories")]
     IsADirectory {
@@ -138,7 +149,9 @@ impl HostError {
     pub fn refuses_archive(&self) -> bool {
         matches!(
             self,
-            HostError::WindowsName { .. } | HostError::SymlinkRefused { .. }
+            HostError::WindowsName { .. }
+                | HostError::SymlinkRefused { .. }
+                | HostError::NameCollision { .. }
         )
     }
 

@@ -561,3 +561,37 @@ fn large_files_arrive_intact() {
     assert_eq!(read(&dest.join("small")), "s");
     assert_eq!(read(&dest.join("tiny")), "t");
 }
+
+/// Windows (and Wine) file systems do not tell `README` from `readme`: two entries collide.
+#[cfg(windows)]
+#[test]
+fn windows_case_collisions_are_refused_not_overwritten() {
+    let s = Scratch::new();
+    let archive = s.archive(
+        "c.tar",
+        &tar(&[
+            ("README", FILE, "", b"upper", 0o644),
+            ("readme", FILE, "", b"lower", 0o644),
+        ]),
+    );
+    for extra in [&[][..], &["--overwrite"][..]] {
+        uncork(s.path())
+            .arg(&archive)
+            .args(["-C", "out"])
+            .args(extra)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "'readme' and 'README' are the same name on this filesystem",
+            ))
+            .stderr(predicates::str::contains("uncork check --portable"));
+        assert!(!s.join("out").exists());
+    }
+    std::fs::create_dir(s.join("existing")).unwrap();
+    uncork(s.path())
+        .arg(&archive)
+        .args(["-C", "existing"])
+        .assert()
+        .code(1);
+    assert_eq!(names(&s.join("existing")), Vec::<String>::new());
+}

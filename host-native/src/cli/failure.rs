@@ -164,6 +164,9 @@ fn host_hint(err: &HostError) -> Option<String> {
         HostError::CopyLimit { .. } => {
             "raise --max-total-bytes if the archive is trusted, or use --symlinks skip".to_owned()
         }
+        HostError::NameCollision { .. } => {
+            "extract on a case-sensitive filesystem; `uncork check --portable` lists every such collision".to_owned()
+        }
         HostError::NoParent { .. } => "create the parent directory first".to_owned(),
         HostError::Commit { staging, .. } => {
             format!("the complete extraction is in '{}'", staging.display())

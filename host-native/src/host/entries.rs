@@ -62,6 +62,18 @@ impl NativeHost<'_> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(HostError::io("inspect", path, e)),
         };
+        let (parent, _) = split(path);
+        if let Some(other) = colliding_name(dir, name) {
+            // Another name stands here: the filesystem does not tell the two apart (case,
+            // Unicode normalization). If the run made it, two entries of the archive collide.
+            let earlier = crate::path::join(parent, &other);
+            if !self.journal.enabled || self.journal.created(&earlier) {
+                return Err(HostError::NameCollision {
+                    path: path.to_owned(),
+                    earlier,
+                });
+            }
+        }
         if meta.is_dir() && !meta.is_symlink() {
             return Err(HostError::IsADirectory {
                 path: path.to_owned(),
@@ -78,7 +90,6 @@ impl NativeHost<'_> {
                 path: path.to_owned(),
             });
         }
-        let (parent, _) = split(path);
         let mut attempt = 0;
         loop {
             let backup_name = format!(".{name}.uncork-old-{:08x}", staging::random_u32());
@@ -172,7 +183,9 @@ impl NativeHost<'_> {
                     .symlink_metadata(name)
                     .map_err(|e| HostError::io("inspect", path, e))?;
                 if meta.is_dir() && !meta.is_symlink() {
-                    if !self.made_dirs.contains(path) {
+                    // In a staging directory everything is this run's (a directory listed
+                    // twice, or under a name this filesystem does not tell apart).
+                    if self.journal.enabled && !self.made_dirs.contains(path) {
                         self.preexisting.insert(path.to_owned());
                     }
                     return Ok(Outcome::Done);
@@ -183,11 +196,7 @@ impl NativeHost<'_> {
                     self.preexisting.insert(path.to_owned());
                     return Ok(Outcome::Done);
                 }
-                if !self.options.overwrite {
-                    return Err(HostError::AlreadyExists {
-                        path: path.to_owned(),
-                    });
-                }
+                // A file or link: refused, or moved aside with --overwrite.
                 self.make_room(&dir, path, name)?;
                 dir.create_dir(name)
                     .map_err(|e| HostError::io("create the directory", path, e))?;
@@ -353,6 +362,17 @@ impl NativeHost<'_> {
         .map_err(|e| HostError::io("set the mtime of", path, e))?;
         Ok(Outcome::Done)
     }
+}
+
+/// The name in `dir` that is not `name` but the filesystem takes for it (case, Unicode
+/// normalization), if any. Only looked for when something unexpected stands at `name`.
+fn colliding_name(dir: &Dir, name: &str) -> Option<String> {
+    let key = uncork_core::path::collision_key(name);
+    dir.entries()
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .find(|other| other != name && uncork_core::path::collision_key(other) == key)
 }
 
 /// Writes out and empties the buffer.

@@ -91,9 +91,16 @@ impl NativeHost<'_> {
                         source,
                     })?;
                 self.dirs.replace_root(handle, parent.clone());
-                tree::remove_tree(&parent_dir, OsStr::new(staging_name)).map_err(|e| {
-                    HostError::io("remove the staging directory", staging_name.clone(), e)
-                })
+                tree::remove_tree(&parent_dir, OsStr::new(staging_name))
+                    .or_else(|e| {
+                        // std's removal never follows links either, and works where cap-std
+                        // needs a directory's full path and cannot get it (Wine, beyond
+                        // MAX_PATH). Everything in the staging directory is this run's.
+                        std::fs::remove_dir_all(parent.join(staging_name)).map_err(|_| e)
+                    })
+                    .map_err(|e| {
+                        HostError::io("remove the staging directory", staging_name.clone(), e)
+                    })
             }
             Layout::Existing { .. } => {
                 let mut first_error = None;
