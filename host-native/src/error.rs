@@ -156,10 +156,11 @@ impl HostError {
     }
 
     /// The rule behind the error, when it is the archive's fault rather than the machine's
-    /// (a name Windows cannot create).
+    /// (a name Windows cannot create, two names this filesystem takes for one).
     pub fn rule(&self) -> Option<Rule> {
         match self {
             HostError::WindowsName { rule, .. } => Some(*rule),
+            HostError::NameCollision { .. } => Some(Rule::CaseCollision),
             _ => None,
         }
     }
