@@ -1,0 +1,464 @@
+//! The WASI host: carries the core's actions out below a directory descriptor with
+//! wasi:filesystem 0.2, never following a symlink.
+//!
+//! - Every path is opened relative to the destination's descriptor with no `symlink-follow`
+//!   flag, and files are created with `exclusive`: nothing that already exists (a file, a
+//!   dangling link) is ever opened for writing; an entry the archive itself replaces is
+//!   unlinked first. Intermediate components are directories this run made or checked (the
+//!   core makes every parent, explicitly, before anything inside it, and every symlink after
+//!   every file), so no write goes through a link.
+//! - Symlinks: `symlink-at` with the target as the archive wrote it. Where the runtime refuses
+//!   (an absolute target, a runtime without symlinks), a copy of the already-extracted target,
+//!   reported as a degradation.
+//! - Modes do not exist in WASI 0.2: each one is answered `mode → not applied`, which the
+//!   report counts (`modes_not_applied`). Mtimes are set with `set-times`.
+
+use std::fmt;
+use uncork_core::action::{Action, Degradation, Effect, Fallback, Host, LinkKind, Outcome};
+use wasi::filesystem::types::{
+    Datetime, Descriptor, DescriptorFlags, DescriptorType, ErrorCode, NewTimestamp, OpenFlags,
+    PathFlags,
+};
+
+/// How symlinks of the archive are made (the same names as the native CLI's `--symlinks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SymlinkMode {
+    /// `symlink-at`, else a copy of the already-extracted target, reported.
+    #[default]
+    Auto,
+    /// `symlink-at`, or an error.
+    Native,
+    /// Always a copy of the already-extracted target, reported.
+    Copy,
+    /// No link at all, reported.
+    Skip,
+    /// Refuse the archive at its first symlink.
+    Error,
+}
+
+impl SymlinkMode {
+    /// Parses the CLI's spelling.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "auto" => SymlinkMode::Auto,
+            "native" => SymlinkMode::Native,
+            "copy" => SymlinkMode::Copy,
+            "skip" => SymlinkMode::Skip,
+            "error" => SymlinkMode::Error,
+            _ => {
+                return Err(format!(
+                    "unknown symlink mode '{s}' (expected auto, native, copy, skip or error)"
+                ));
+            }
+        })
+    }
+}
+
+/// Why the WASI host could not carry out an action.
+#[derive(Debug)]
+pub struct HostError(pub String);
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostError {}
+
+fn fail(what: &str, path: &str, e: ErrorCode) -> HostError {
+    HostError(format!("{what} '{path}': {}", e.message()))
+}
+
+/// The file being written.
+struct Current {
+    file: Descriptor,
+    /// Offset of the next byte.
+    offset: u64,
+    path: String,
+    /// Set when the data is complete (writing would move it again).
+    mtime: Option<i64>,
+}
+
+/// The WASI host over one destination directory.
+pub struct WasiHost<'d> {
+    root: &'d Descriptor,
+    symlinks: SymlinkMode,
+    /// The file being written.
+    current: Option<Current>,
+    /// Bytes written as copies in place of links, and the most allowed.
+    copied: u64,
+    max_copy_bytes: u64,
+}
+
+impl fmt::Debug for WasiHost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WasiHost")
+            .field("symlinks", &self.symlinks)
+            .field("copied", &self.copied)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Size of the chunks a copy reads.
+const COPY_CHUNK: u64 = 256 * 1024;
+
+fn no_follow() -> PathFlags {
+    PathFlags::empty()
+}
+
+fn timestamp(mtime: i64) -> NewTimestamp {
+    NewTimestamp::Timestamp(Datetime {
+        seconds: mtime.max(0) as u64,
+        nanoseconds: 0,
+    })
+}
+
+fn mode_not_applied() -> Outcome {
+    Outcome::Degraded(Degradation {
+        effect: Effect::Mode,
+        fallback: Fallback::Skipped,
+        reason: "WASI has no modes".into(),
+    })
+}
+
+impl<'d> WasiHost<'d> {
+    /// A host writing below `root`.
+    pub fn new(root: &'d Descriptor, symlinks: SymlinkMode, max_copy_bytes: u64) -> Self {
+        WasiHost {
+            root,
+            symlinks,
+            current: None,
+            copied: 0,
+            max_copy_bytes,
+        }
+    }
+
+    /// Removes an earlier entry of this archive at `path` (a file or a link, never followed).
+    fn remove(&self, path: &str) -> Result<(), HostError> {
+        match self.root.unlink_file_at(path) {
+            Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
+            Err(e) => Err(fail("cannot remove", path, e)),
+        }
+    }
+
+    fn make_dir(&self, path: &str, replace: bool) -> Result<(), HostError> {
+        if replace {
+            self.remove(path)?;
+        }
+        match self.root.create_directory_at(path) {
+            Ok(()) => Ok(()),
+            Err(ErrorCode::Exist) => {
+                // Already there: fine if it is a real directory, never if it is a link.
+                let stat = self
+                    .root
+                    .stat_at(no_follow(), path)
+                    .map_err(|e| fail("cannot inspect", path, e))?;
+                match stat.type_ {
+                    DescriptorType::Directory => Ok(()),
+                    DescriptorType::SymbolicLink => Err(HostError(format!(
+                        "'{path}' already exists in the destination as a symlink; uncork does not write through it"
+                    ))),
+                    _ => Err(HostError(format!(
+                        "'{path}' already exists in the destination and is not a directory"
+                    ))),
+                }
+            }
+            Err(e) => Err(fail("cannot create directory", path, e)),
+        }
+    }
+
+    /// Creates a new file (never opening anything that exists).
+    fn create_file(&self, path: &str) -> Result<Descriptor, HostError> {
+        self.root
+            .open_at(
+                no_follow(),
+                path,
+                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                DescriptorFlags::WRITE,
+            )
+            .map_err(|e| match e {
+                ErrorCode::Exist => HostError(format!(
+                    "'{path}' already exists in the destination; uncork never overwrites"
+                )),
+                e => fail("cannot create", path, e),
+            })
+    }
+
+    fn write_all(
+        file: &Descriptor,
+        mut data: &[u8],
+        offset: &mut u64,
+        path: &str,
+    ) -> Result<(), HostError> {
+        while !data.is_empty() {
+            let n = file
+                .write(data, *offset)
+                .map_err(|e| fail("cannot write", path, e))?;
+            if n == 0 {
+                return Err(HostError(format!("cannot write '{path}': no progress")));
+            }
+            *offset += n;
+            data = &data[n as usize..];
+        }
+        Ok(())
+    }
+
+    /// Copies the already-extracted file `from` to the new file `to`.
+    fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
+        let src = self
+            .root
+            .open_at(no_follow(), from, OpenFlags::empty(), DescriptorFlags::READ)
+            .map_err(|e| fail("cannot open", from, e))?;
+        let dst = self.create_file(to)?;
+        let mut offset = 0u64;
+        loop {
+            let (data, end) = src
+                .read(COPY_CHUNK, offset)
+                .map_err(|e| fail("cannot read", from, e))?;
+            self.copied += data.len() as u64;
+            if self.copied > self.max_copy_bytes {
+                return Err(HostError(format!(
+                    "copies in place of links exceed {} bytes (--max-copy-bytes)",
+                    self.max_copy_bytes
+                )));
+            }
+            let mut at = offset;
+            Self::write_all(&dst, &data, &mut at, to)?;
+            offset = at;
+            if end || data.is_empty() {
+                break;
+            }
+        }
+        if let Ok(stat) = src.stat()
+            && let Some(mtime) = stat.data_modification_timestamp
+        {
+            let _ = dst.set_times(NewTimestamp::NoChange, NewTimestamp::Timestamp(mtime));
+        }
+        Ok(())
+    }
+
+    /// Copies the already-extracted directory tree `from` to `to`. Links inside it (made
+    /// earlier: the core orders them first) are copied as links where the runtime allows.
+    fn copy_tree(&mut self, from: &str, to: &str) -> Result<(), HostError> {
+        self.make_dir(to, false)?;
+        let dir = if from.is_empty() {
+            None
+        } else {
+            Some(
+                self.root
+                    .open_at(
+                        no_follow(),
+                        from,
+                        OpenFlags::DIRECTORY,
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(|e| fail("cannot open", from, e))?,
+            )
+        };
+        let entries = dir
+            .as_ref()
+            .unwrap_or(self.root)
+            .read_directory()
+            .map_err(|e| fail("cannot list", from, e))?;
+        let mut children = Vec::new();
+        while let Some(entry) = entries
+            .read_directory_entry()
+            .map_err(|e| fail("cannot list", from, e))?
+        {
+            children.push(entry);
+        }
+        children.sort_by(|a, b| a.name.cmp(&b.name));
+        let join = |base: &str, name: &str| {
+            if base.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{base}/{name}")
+            }
+        };
+        for child in children {
+            let src = join(from, &child.name);
+            let dst = join(to, &child.name);
+            if src == to {
+                continue; // copying a directory into itself: the link's own place
+            }
+            match child.type_ {
+                DescriptorType::Directory => self.copy_tree(&src, &dst)?,
+                DescriptorType::RegularFile => self.copy_file(&src, &dst)?,
+                DescriptorType::SymbolicLink => {
+                    if let Ok(target) = self.root.readlink_at(&src) {
+                        let _ = self.root.symlink_at(&target, &dst);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The copy fallback for a symlink at `path` resolving to `resolved` of `kind`.
+    fn copy_for_link(
+        &mut self,
+        path: &str,
+        resolved: Option<&str>,
+        kind: LinkKind,
+        reason: String,
+    ) -> Result<Outcome, HostError> {
+        let from = match (resolved, kind) {
+            (Some(from), LinkKind::File | LinkKind::Dir) => from,
+            _ => {
+                return Ok(Outcome::Degraded(Degradation {
+                    effect: Effect::Symlink,
+                    fallback: Fallback::Skipped,
+                    reason: format!("{reason}; its target is {}, nothing to copy", kind.name()),
+                }));
+            }
+        };
+        if kind == LinkKind::Dir {
+            self.copy_tree(from, path)?;
+        } else {
+            self.copy_file(from, path)?;
+        }
+        Ok(Outcome::Degraded(Degradation {
+            effect: Effect::Symlink,
+            fallback: Fallback::Copy {
+                from: from.to_owned(),
+            },
+            reason,
+        }))
+    }
+
+    fn symlink(
+        &mut self,
+        path: &str,
+        target: &str,
+        resolved: Option<&str>,
+        kind: LinkKind,
+    ) -> Result<Outcome, HostError> {
+        match self.symlinks {
+            SymlinkMode::Skip => Ok(Outcome::Degraded(Degradation {
+                effect: Effect::Symlink,
+                fallback: Fallback::Skipped,
+                reason: "--symlinks skip".into(),
+            })),
+            SymlinkMode::Error => Err(HostError(format!(
+                "'{path}' is a symlink and --symlinks error refuses symlinks"
+            ))),
+            SymlinkMode::Copy => self.copy_for_link(path, resolved, kind, "--symlinks copy".into()),
+            SymlinkMode::Native => self
+                .root
+                .symlink_at(target, path)
+                .map(|()| Outcome::Done)
+                .map_err(|e| fail("cannot make symlink", path, e)),
+            SymlinkMode::Auto => match self.root.symlink_at(target, path) {
+                Ok(()) => Ok(Outcome::Done),
+                Err(ErrorCode::Exist) => Err(HostError(format!(
+                    "'{path}' already exists in the destination; uncork never overwrites"
+                ))),
+                Err(e) => self.copy_for_link(
+                    path,
+                    resolved,
+                    kind,
+                    format!("the WASI runtime refused the symlink: {}", e.message()),
+                ),
+            },
+        }
+    }
+}
+
+impl Host for WasiHost<'_> {
+    type Error = HostError;
+
+    fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, HostError> {
+        match *action {
+            Action::MakeDir { path, replace } => {
+                self.make_dir(path, replace)?;
+                Ok(Outcome::Done)
+            }
+            Action::BeginFile {
+                path,
+                mtime,
+                replace,
+                ..
+            } => {
+                if replace {
+                    self.remove(path)?;
+                }
+                let file = self.create_file(path)?;
+                self.current = Some(Current {
+                    file,
+                    offset: 0,
+                    path: path.to_owned(),
+                    mtime,
+                });
+                Ok(mode_not_applied())
+            }
+            Action::FileData { data } => {
+                let Some(cur) = &mut self.current else {
+                    return Err(HostError("file data outside a file".into()));
+                };
+                Self::write_all(&cur.file, data, &mut cur.offset, &cur.path)?;
+                Ok(Outcome::Done)
+            }
+            Action::EndFile => {
+                let Some(cur) = self.current.take() else {
+                    return Err(HostError("end of a file never begun".into()));
+                };
+                if let Some(mtime) = cur.mtime {
+                    cur.file
+                        .set_times(NewTimestamp::NoChange, timestamp(mtime))
+                        .map_err(|e| fail("cannot set the mtime of", &cur.path, e))?;
+                }
+                Ok(Outcome::Done)
+            }
+            Action::HardLink {
+                path,
+                target,
+                replace,
+            } => {
+                if replace {
+                    self.remove(path)?;
+                }
+                match self.root.link_at(no_follow(), target, self.root, path) {
+                    Ok(()) => Ok(Outcome::Done),
+                    Err(ErrorCode::Exist) => Err(HostError(format!(
+                        "'{path}' already exists in the destination; uncork never overwrites"
+                    ))),
+                    Err(e) => {
+                        self.copy_file(target, path)?;
+                        Ok(Outcome::Degraded(Degradation {
+                            effect: Effect::HardLink,
+                            fallback: Fallback::Copy {
+                                from: target.to_owned(),
+                            },
+                            reason: format!(
+                                "the WASI runtime refused the hard link: {}",
+                                e.message()
+                            ),
+                        }))
+                    }
+                }
+            }
+            Action::Symlink {
+                path,
+                target,
+                resolved,
+                kind,
+                replace,
+            } => {
+                if replace {
+                    self.remove(path)?;
+                }
+                self.symlink(path, target, resolved, kind)
+            }
+            Action::SetMode { .. } => Ok(mode_not_applied()),
+            Action::SetMtime { path, mtime } => {
+                self.root
+                    .set_times_at(no_follow(), path, NewTimestamp::NoChange, timestamp(mtime))
+                    .map_err(|e| fail("cannot set the mtime of", path, e))?;
+                Ok(Outcome::Done)
+            }
+            Action::Skip { .. } => Ok(Outcome::Done),
+        }
+    }
+}
