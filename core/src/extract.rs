@@ -13,7 +13,7 @@ use crate::format::zip::ZipSource;
 #[cfg(feature = "zstd")]
 use crate::format::zstd::ZstdReader;
 use crate::format::{Format, SNIFF_LEN, detect};
-use crate::path::{decode_name, normalize_entry_path};
+use crate::path::{decode_name, normalize_entry_path, strip_components};
 use crate::plan::{Op, Planner};
 use crate::policy::{Limits, Policy};
 use crate::report::Report;
@@ -291,9 +291,20 @@ fn walk(
     };
     while let Some(entry) = source.next_entry().map_err(source_error)? {
         report.entries += 1;
-        let path = decode_name(&entry.name, entry.name_origin, policy.legacy_names)
+        let mut path = decode_name(&entry.name, entry.name_origin, policy.legacy_names)
             .ok()
             .and_then(|name| normalize_entry_path(&name, policy).ok().flatten());
+        // The same selection as extraction: stripped names, entries that vanish or are not
+        // selected are not listed.
+        if let Some(full) = &path {
+            let Some(stripped) = strip_components(full, options.strip_components) else {
+                continue;
+            };
+            if options.select.is_some_and(|select| !select(stripped)) {
+                continue;
+            }
+            path = Some(stripped.to_owned());
+        }
         let (kind, size, link_target) = match &entry.kind {
             RawKind::File { size } => (ListedKind::File, *size, None),
             RawKind::Dir => (ListedKind::Dir, 0, None),

@@ -213,6 +213,16 @@ pub fn collision_key(path: &str) -> String {
     path.nfc().flat_map(char::to_lowercase).collect()
 }
 
+/// Drops `n` leading components of a normalized path (tar's `--strip-components`); `None`
+/// when nothing is left.
+pub fn strip_components(path: &str, n: usize) -> Option<&str> {
+    let mut rest = path;
+    for _ in 0..n {
+        rest = rest.split_once('/')?.1;
+    }
+    Some(rest)
+}
+
 /// The parent of a normalized path (`None` for a top-level name).
 pub fn parent(path: &str) -> Option<&str> {
     path.rsplit_once('/').map(|(p, _)| p)

@@ -22,7 +22,7 @@ pub struct Report {
     pub hard_links: u64,
     /// Bytes of file data written.
     pub bytes: u64,
-    /// Entries the policy or the selection skipped.
+    /// Entries the policy skipped (entries left out by `Options::select` are not listed).
     pub skipped: Vec<Skipped>,
     /// Effects the host carried out differently (never mode skips: those are counted below).
     pub degradations: Vec<Degraded>,

@@ -328,14 +328,7 @@ impl<'a> Planner<'a> {
     }
 
     fn strip(&self, path: &str) -> Option<String> {
-        if self.strip_components == 0 {
-            return Some(path.to_owned());
-        }
-        let mut rest = path;
-        for _ in 0..self.strip_components {
-            rest = rest.split_once('/')?.1;
-        }
-        Some(rest.to_owned())
+        path::strip_components(path, self.strip_components).map(str::to_owned)
     }
 
     fn mtime(&self, entry: &RawEntry) -> Option<i64> {

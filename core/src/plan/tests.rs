@@ -544,3 +544,25 @@ fn many_links_to_the_root_are_planned() {
         3000
     );
 }
+
+#[test]
+fn list_applies_the_same_selection_as_extraction() {
+    let bytes = testkit::tar(&[
+        ("top/", b'5', "", b"", 0o755),
+        ("top/a", b'0', "", b"1", 0o644),
+        ("top/b", b'0', "", b"2", 0o644),
+    ]);
+    let only_b = |p: &str| p == "b";
+    let options = Options {
+        strip_components: 1,
+        select: Some(&only_b),
+        ..Options::default()
+    };
+    let mut listed = Vec::new();
+    let report = crate::list(Cursor::new(bytes), &options, &mut |l| {
+        listed.push(l.path.clone())
+    })
+    .unwrap();
+    assert_eq!(listed, [Some("b".to_owned())]);
+    assert_eq!(report.entries, 3, "every entry is read");
+}
