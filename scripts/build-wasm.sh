@@ -6,10 +6,13 @@
 #                         wasm/componentize, which fails if it imports anything but
 #                         uncork:extract/* (its world is written to uncork-planner.wit)
 #   uncork-wasi.wasm      the WASI command (host-wasi), a wasm32-wasip2 component
+#   js/                   `jco transpile` of uncork-planner.wasm (ES module + core wasm) that
+#                         wasm/js/uncork.mjs runs under Node; jco comes from wasm/js's
+#                         package-lock.json (`npm ci`, redone only when the lockfile changed)
 #
 # Release profile without debug info, stripped, source paths remapped (the same bytes from any
 # checkout with the same toolchain and Cargo.lock; sha256 sums are printed). Needs the rust
-# targets wasm32-unknown-unknown and wasm32-wasip2 (added here when missing).
+# targets wasm32-unknown-unknown and wasm32-wasip2 (added here when missing), and Node + npm.
 #
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: target/wasm)
 set -euo pipefail
@@ -44,8 +47,18 @@ target/release/uncork-componentize new \
     --wit "$out/uncork-planner.wit"
 cp target/wasm32-wasip2/release/uncork-wasi.wasm "$out/uncork-wasi.wasm"
 
+# jco, pinned by wasm/js/package-lock.json.
+js="$root/wasm/js"
+if ! cmp -s "$js/package-lock.json" "$js/node_modules/.uncork-lock-stamp"; then
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$js/package-lock.json" "$js/node_modules/.uncork-lock-stamp"
+fi
+rm -rf "$out/js"
+"$js/node_modules/.bin/jco" transpile "$out/uncork-planner.wasm" --name uncork-planner \
+    --instantiation async --quiet -o "$out/js"
+
 echo "wasm artifacts in $out:"
-for f in uncork-planner.wasm uncork-wasi.wasm; do
-    printf '  %-20s %9d bytes  sha256 %s\n' "$f" "$(stat -c %s "$out/$f")" \
+for f in uncork-planner.wasm uncork-wasi.wasm js/uncork-planner.core.wasm js/uncork-planner.js; do
+    printf '  %-28s %9d bytes  sha256 %s\n' "$f" "$(stat -c %s "$out/$f")" \
         "$(sha256sum "$out/$f" | cut -d' ' -f1)"
 done

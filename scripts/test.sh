@@ -5,15 +5,23 @@
 # python3) it first installs what is missing, then runs every check in order,
 # stopping at the first failure:
 #
-#   prerequisites   Debian packages, rust targets and components (only when missing)
+#   prerequisites   Debian packages, rust targets and components, Node (only when missing)
 #   wine prefix     scripts/wine-setup.sh: project-local prefix + bcryptprimitives stub
 #   examples        scripts/make-examples.py reproduces examples/ byte for byte
-#   fmt             cargo fmt --all -- --check
+#   fmt             cargo fmt --check, the workspace and wasm/runner
 #   clippy          cargo clippy --workspace --all-targets -- -D warnings
-#   test            cargo test --workspace
+#   test            cargo test --workspace --exclude uncork-tests
 #   wasm core       cargo build -p uncork-core --target wasm32-unknown-unknown --release
 #   clippy windows  cargo clippy -p uncork-native --target x86_64-pc-windows-gnu --all-targets -- -D warnings
 #   test windows    cargo test -p uncork-native --target x86_64-pc-windows-gnu, run under Wine
+#   wasm build      scripts/build-wasm.sh: planner component (import list checked), uncork-wasi,
+#                   jco transpile (npm ci from wasm/js/package-lock.json)
+#   clippy wasm     clippy -D warnings on uncork-wasi for wasm32-wasip2 and on wasm/runner
+#   test wasm       wasm/runner's tests (wasmtime 48 embedded, release): the planner's imports
+#                   and action stream, the WASI command, the planner under Node
+#   golden          cargo test -p uncork-tests: every corpus case under native-unix,
+#                   native-unix-copy, windows (Wine), wasi and jco, against its goldens and
+#                   against each other; and the differential check with Python's tarfile
 #   readme example  the README's first "Try it" command, verbatim, and the tree it extracts;
 #                   then the zip example through the same binary
 #
@@ -62,7 +70,7 @@ step() {
 # ---------------------------------------------------------------- prerequisites
 
 debian_packages=(gcc-mingw-w64-x86-64 wine wine64 libarchive-tools hyperfine)
-rust_targets=(wasm32-unknown-unknown x86_64-pc-windows-gnu)
+rust_targets=(wasm32-unknown-unknown wasm32-wasip2 x86_64-pc-windows-gnu)
 rust_components=(rustfmt clippy)
 
 as_root() {
@@ -116,6 +124,21 @@ install_prerequisites() {
         fi
     done
     echo "rust: $(rustc --version); targets: ${rust_targets[*]}; components: ${rust_components[*]}"
+
+    # Node runs the planner component through jco (wasm/js); its packages come from the
+    # committed lockfile in the wasm build step.
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "installing Node.js and npm"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm </dev/null ||
+            return 1
+    fi
+    local major
+    major="$(node -p 'process.versions.node.split(".")[0]')" || return 1
+    if [ "$major" -lt 18 ]; then
+        echo "test.sh: Node $major is too old for jco; Node 18 or later is needed" >&2
+        return 1
+    fi
+    echo "node: $(node --version), npm: $(npm --version)"
 }
 
 wine_setup() {
@@ -143,6 +166,29 @@ examples_reproducible() {
     rm -rf "$tmp"
     [ $rc -eq 0 ] && echo "examples/ reproduced byte for byte"
     return $rc
+}
+
+runner=(--manifest-path wasm/runner/Cargo.toml --locked --release --target-dir target)
+
+fmt_check() {
+    cargo fmt --all -- --check && cargo fmt --manifest-path wasm/runner/Cargo.toml -- --check
+}
+
+clippy_wasm() {
+    cargo clippy --locked --release -p uncork-wasi --target wasm32-wasip2 -- -D warnings &&
+        cargo clippy "${runner[@]}" --all-targets -- -D warnings
+}
+
+test_wasm() {
+    cargo test "${runner[@]}"
+}
+
+# The corpus needs every profile's program: the native binary (built by the test step),
+# uncork.exe (test windows), uncork-wasm-run and the jco bindings (wasm build, test wasm).
+golden_tests() {
+    cargo build -q -p uncork-native &&
+        cargo build -q "${runner[@]}" --bin uncork-wasm-run &&
+        cargo test -p uncork-tests
 }
 
 windows_tests() {
@@ -219,12 +265,16 @@ check_example_tree() {
 step "prerequisites" install_prerequisites
 step "wine prefix" wine_setup
 step "examples" examples_reproducible
-step "fmt" cargo fmt --all -- --check
+step "fmt" fmt_check
 step "clippy" cargo clippy --workspace --all-targets -- -D warnings
-step "test" cargo test --workspace
+step "test" cargo test --workspace --exclude uncork-tests
 step "wasm core" cargo build -p uncork-core --target wasm32-unknown-unknown --release
 step "clippy windows" cargo clippy -p uncork-native --target x86_64-pc-windows-gnu --all-targets -- -D warnings
 step "test windows" windows_tests
+step "wasm build" scripts/build-wasm.sh
+step "clippy wasm" clippy_wasm
+step "test wasm" test_wasm
+step "golden" golden_tests
 step "readme example" readme_example
 
 summary

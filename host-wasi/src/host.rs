@@ -89,6 +89,9 @@ pub struct WasiHost<'d> {
     /// Bytes written as copies in place of links, and the most allowed.
     copied: u64,
     max_copy_bytes: u64,
+    /// Everything this run created, in order (`true`: a directory), so that a failed run can
+    /// remove it again and leave the destination as it was.
+    created: Vec<(String, bool)>,
 }
 
 impl fmt::Debug for WasiHost<'_> {
@@ -131,7 +134,28 @@ impl<'d> WasiHost<'d> {
             current: None,
             copied: 0,
             max_copy_bytes,
+            created: Vec::new(),
         }
+    }
+
+    /// Removes what this run created, newest first (children before their directories).
+    /// Called after a failed extraction; what cannot be removed is returned, by path.
+    pub fn undo(&mut self) -> Vec<String> {
+        // A file being written is closed first.
+        self.current = None;
+        let mut left = Vec::new();
+        for (path, is_dir) in self.created.drain(..).rev() {
+            let result = if is_dir {
+                self.root.remove_directory_at(&path)
+            } else {
+                self.root.unlink_file_at(&path)
+            };
+            match result {
+                Ok(()) | Err(ErrorCode::NoEntry) => {}
+                Err(e) => left.push(format!("{path} ({})", e.message())),
+            }
+        }
+        left
     }
 
     /// Removes an earlier entry of this archive at `path` (a file or a link, never followed).
@@ -142,12 +166,15 @@ impl<'d> WasiHost<'d> {
         }
     }
 
-    fn make_dir(&self, path: &str, replace: bool) -> Result<(), HostError> {
+    fn make_dir(&mut self, path: &str, replace: bool) -> Result<(), HostError> {
         if replace {
             self.remove(path)?;
         }
         match self.root.create_directory_at(path) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.created.push((path.to_owned(), true));
+                Ok(())
+            }
             Err(ErrorCode::Exist) => {
                 // Already there: fine if it is a real directory, never if it is a link.
                 let stat = self
@@ -169,8 +196,9 @@ impl<'d> WasiHost<'d> {
     }
 
     /// Creates a new file (never opening anything that exists).
-    fn create_file(&self, path: &str) -> Result<Descriptor, HostError> {
-        self.root
+    fn create_file(&mut self, path: &str) -> Result<Descriptor, HostError> {
+        let file = self
+            .root
             .open_at(
                 no_follow(),
                 path,
@@ -182,7 +210,9 @@ impl<'d> WasiHost<'d> {
                     "'{path}' already exists in the destination; uncork never overwrites"
                 )),
                 e => fail("cannot create", path, e),
-            })
+            })?;
+        self.created.push((path.to_owned(), false));
+        Ok(file)
     }
 
     fn write_all(
@@ -286,8 +316,10 @@ impl<'d> WasiHost<'d> {
                 DescriptorType::Directory => self.copy_tree(&src, &dst)?,
                 DescriptorType::RegularFile => self.copy_file(&src, &dst)?,
                 DescriptorType::SymbolicLink => {
-                    if let Ok(target) = self.root.readlink_at(&src) {
-                        let _ = self.root.symlink_at(&target, &dst);
+                    if let Ok(target) = self.root.readlink_at(&src)
+                        && self.root.symlink_at(&target, &dst).is_ok()
+                    {
+                        self.created.push((dst, false));
                     }
                 }
                 _ => {}
@@ -345,13 +377,18 @@ impl<'d> WasiHost<'d> {
                 "'{path}' is a symlink and --symlinks error refuses symlinks"
             ))),
             SymlinkMode::Copy => self.copy_for_link(path, resolved, kind, "--symlinks copy".into()),
-            SymlinkMode::Native => self
-                .root
-                .symlink_at(target, path)
-                .map(|()| Outcome::Done)
-                .map_err(|e| fail("cannot make symlink", path, e)),
+            SymlinkMode::Native => {
+                self.root
+                    .symlink_at(target, path)
+                    .map_err(|e| fail("cannot make symlink", path, e))?;
+                self.created.push((path.to_owned(), false));
+                Ok(Outcome::Done)
+            }
             SymlinkMode::Auto => match self.root.symlink_at(target, path) {
-                Ok(()) => Ok(Outcome::Done),
+                Ok(()) => {
+                    self.created.push((path.to_owned(), false));
+                    Ok(Outcome::Done)
+                }
                 Err(ErrorCode::Exist) => Err(HostError(format!(
                     "'{path}' already exists in the destination; uncork never overwrites"
                 ))),
@@ -420,7 +457,10 @@ impl Host for WasiHost<'_> {
                     self.remove(path)?;
                 }
                 match self.root.link_at(no_follow(), target, self.root, path) {
-                    Ok(()) => Ok(Outcome::Done),
+                    Ok(()) => {
+                        self.created.push((path.to_owned(), false));
+                        Ok(Outcome::Done)
+                    }
                     Err(ErrorCode::Exist) => Err(HostError(format!(
                         "'{path}' already exists in the destination; uncork never overwrites"
                     ))),

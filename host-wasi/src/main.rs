@@ -86,10 +86,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
+            // Nothing of a failed run stays behind.
+            let left = host.undo();
             if args.json {
                 let _ = writeln!(stdout, "{}", output::error_json(&e));
             } else {
                 eprint!("{}", output::error_text(&e));
+            }
+            for path in left {
+                eprintln!("warning: could not remove {path} after the failure");
             }
             ExitCode::from(1)
         }

@@ -203,3 +203,108 @@ fn show(node: Option<&Node>) -> String {
         Some(Node::Other) => "a special file".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    fn file(sha: &str, mode: &str) -> Node {
+        Node::File {
+            mode: mode.into(),
+            size: 1,
+            sha256: sha.into(),
+            mtime: 1,
+        }
+    }
+
+    fn run(profile: Profile, outcome: Outcome, tree: &[(&str, Node)]) -> Run {
+        Run {
+            profile,
+            exit: Some(0),
+            outcome,
+            tree: tree
+                .iter()
+                .map(|(p, n)| ((*p).to_owned(), n.clone()))
+                .collect(),
+            stray: Vec::new(),
+        }
+    }
+
+    fn ok(degradations: Vec<Degraded>) -> Outcome {
+        Outcome::Ok {
+            degradations,
+            skipped: Vec::new(),
+            modes_not_applied: 0,
+        }
+    }
+
+    fn copy_of(path: &str, from: &str) -> Degraded {
+        Degraded {
+            path: path.into(),
+            effect: "symlink".into(),
+            fallback: format!("copy of {from}"),
+            reason: "test".into(),
+        }
+    }
+
+    fn link(target: &str) -> Node {
+        Node::Link {
+            target: target.into(),
+        }
+    }
+
+    #[test]
+    fn a_declared_copy_explains_a_missing_link_and_an_undeclared_one_does_not() {
+        let reference = run(
+            Profile::NativeUnix,
+            ok(vec![]),
+            &[("a", file("x", "0644")), ("l", link("a"))],
+        );
+        let tree = [("a", file("x", "0644")), ("l", file("x", "0644"))];
+        let declared = run(Profile::NativeUnixCopy, ok(vec![copy_of("l", "a")]), &tree);
+        assert_eq!(unexplained(&reference, &declared), Vec::<String>::new());
+        let silent = run(Profile::NativeUnixCopy, ok(vec![]), &tree);
+        assert_eq!(unexplained(&reference, &silent).len(), 1);
+        // A declared copy must hold what the link reaches.
+        let wrong = run(
+            Profile::NativeUnixCopy,
+            ok(vec![copy_of("l", "a")]),
+            &[("a", file("x", "0644")), ("l", file("y", "0644"))],
+        );
+        assert_eq!(unexplained(&reference, &wrong).len(), 1);
+    }
+
+    #[test]
+    fn modes_count_only_as_far_as_both_profiles_tell_them() {
+        let reference = run(Profile::NativeUnix, ok(vec![]), &[("a", file("x", "0755"))]);
+        let unix = run(Profile::Jco, ok(vec![]), &[("a", file("x", "0644"))]);
+        assert_eq!(unexplained(&reference, &unix).len(), 1);
+        let wasi = run(Profile::Wasi, ok(vec![]), &[("a", file("x", "-"))]);
+        assert!(unexplained(&reference, &wasi).is_empty());
+        let windows_ro = run(Profile::Windows, ok(vec![]), &[("a", file("x", "r-"))]);
+        assert_eq!(unexplained(&reference, &windows_ro).len(), 1);
+    }
+
+    #[test]
+    fn refusals_must_agree_and_leave_nothing() {
+        let refused = |rule: &str| Outcome::Err {
+            rule: Some(rule.into()),
+            kind: "refused".into(),
+            entry: Some(1),
+        };
+        let reference = run(Profile::NativeUnix, refused("dot-dot"), &[]);
+        let same = run(Profile::Wasi, refused("dot-dot"), &[]);
+        assert!(unexplained(&reference, &same).is_empty());
+        let other_rule = run(Profile::Wasi, refused("absolute-path"), &[]);
+        assert_eq!(unexplained(&reference, &other_rule).len(), 1);
+        let leftovers = run(
+            Profile::Jco,
+            refused("dot-dot"),
+            &[("a", file("x", "0644"))],
+        );
+        assert_eq!(unexplained(&reference, &leftovers).len(), 1);
+        let extracted = run(Profile::Jco, ok(vec![]), &[]);
+        assert_eq!(unexplained(&reference, &extracted).len(), 1);
+    }
+}

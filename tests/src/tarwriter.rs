@@ -207,7 +207,8 @@ pub fn append_entry(out: &mut Vec<u8>, style: TarStyle, e: &Entry) -> Result<(),
             }
         }
     }
-    let data: &[u8] = if matches!(e.kind, Kind::File | Kind::Raw(_)) {
+    // Links and directories carry no data, unless a hostile recipe gives them some.
+    let data: &[u8] = if matches!(e.kind, Kind::File | Kind::Raw(_) | Kind::HardLink(_)) {
         &e.data
     } else {
         &[]

@@ -92,11 +92,11 @@ fn walk(dir: &Path, prefix: &str, modes: Modes, tree: &mut Tree) -> std::io::Res
                 mtime,
             }
         } else if meta.is_file() {
-            let data = read_restricted(&path, mode)?;
+            let (size, sha256) = hash_restricted(&path, mode)?;
             Node::File {
                 mode: modes.show(mode),
-                size: data.len() as u64,
-                sha256: hex(&Sha256::digest(&data)),
+                size,
+                sha256,
                 mtime,
             }
         } else {
@@ -107,18 +107,35 @@ fn walk(dir: &Path, prefix: &str, modes: Modes, tree: &mut Tree) -> std::io::Res
     Ok(())
 }
 
-/// Reads a file, even one extracted with mode 000 (tests run as root on CI, but not always).
-fn read_restricted(path: &Path, mode: u32) -> std::io::Result<Vec<u8>> {
-    match std::fs::read(path) {
-        Ok(data) => Ok(data),
+/// Size and sha256 of a file, streamed, even one extracted with mode 000 (CI runs as root,
+/// a developer may not).
+fn hash_restricted(path: &Path, mode: u32) -> std::io::Result<(u64, String)> {
+    match hash(path) {
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             set_mode(path, mode | 0o400)?;
-            let data = std::fs::read(path);
+            let result = hash(path);
             set_mode(path, mode)?;
-            data
+            result
         }
-        Err(e) => Err(e),
+        other => other,
     }
+}
+
+fn hash(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
 }
 
 #[cfg(unix)]

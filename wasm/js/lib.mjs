@@ -1,0 +1,267 @@
+// uncork's planner component under Node: `jco transpile` of target/wasm/uncork-planner.wasm
+// (scripts/build-wasm.sh writes it to target/wasm/js/) plus a sink that writes with node:fs.
+//
+// The component decides everything (what each entry becomes, the order, the policy); this
+// file only carries actions out below one directory:
+// - nothing is opened through a symlink: files are created with O_EXCL | O_NOFOLLOW, an
+//   existing directory is accepted only if lstat says it is one, mtimes are set with lutimes;
+// - nothing existing is overwritten (an entry the archive itself replaces is unlinked first);
+// - a symlink the platform refuses becomes a copy of the already-extracted target, reported;
+// - modes are applied (fchmod / chmod) where the platform has them, else reported.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Where the transpiled bindings are: $UNCORK_JS_BINDINGS, else target/wasm/js/. */
+export function bindingsPath() {
+  return process.env.UNCORK_JS_BINDINGS
+    ?? path.join(here, '..', '..', 'target', 'wasm', 'js', 'uncork-planner.js');
+}
+
+/** Loads the transpiled planner: an object with `plan(options)`. */
+export async function loadPlanner(imports, bindings = bindingsPath()) {
+  const { instantiate } = await import(new URL(`file://${path.resolve(bindings)}`).href);
+  const dir = path.dirname(bindings);
+  return instantiate((name) => WebAssembly.compile(fs.readFileSync(path.join(dir, name))), imports);
+}
+
+/** Options with every knob left to the preset. */
+export function presetOptions(preset = 'data') {
+  return { policy: { preset, limits: {} }, stripComponents: 0 };
+}
+
+/** An error the sink hands back to the component as `err(message)`. */
+function refuse(message) {
+  const e = new Error(message);
+  e.payload = message;
+  return e;
+}
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
+const hasModes = process.platform !== 'win32';
+
+/** The sink: carries actions out below `dest`. `symlinks` is 'auto', 'copy' or 'skip'. */
+export class FsSink {
+  constructor(dest, { symlinks = 'auto' } = {}) {
+    this.dest = dest;
+    this.symlinks = symlinks;
+    this.current = null;
+    // What this run created, in order, so that a failed run removes it again.
+    this.created = [];
+  }
+
+  /** Removes what this run created, newest first; returns what could not be removed. */
+  undo() {
+    if (this.current) {
+      fs.closeSync(this.current.fd);
+      this.current = null;
+    }
+    const left = [];
+    for (const { p, tree } of this.created.reverse()) {
+      try {
+        if (tree) fs.rmSync(this.at(p), { recursive: true, force: true });
+        else if (fs.lstatSync(this.at(p)).isDirectory()) fs.rmdirSync(this.at(p));
+        else fs.unlinkSync(this.at(p));
+      } catch (e) {
+        if (e.code !== 'ENOENT') left.push(`${p} (${e.code ?? e.message})`);
+      }
+    }
+    this.created = [];
+    return left;
+  }
+
+  at(p) {
+    return path.join(this.dest, ...p.split('/'));
+  }
+
+  remove(p) {
+    try {
+      fs.unlinkSync(this.at(p));
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw refuse(`cannot remove '${p}': ${e.message}`);
+    }
+  }
+
+  makeDir(p) {
+    try {
+      fs.mkdirSync(this.at(p));
+      this.created.push({ p });
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw refuse(`cannot create directory '${p}': ${e.message}`);
+      const st = fs.lstatSync(this.at(p));
+      if (st.isSymbolicLink()) {
+        throw refuse(`'${p}' already exists in the destination as a symlink; uncork does not write through it`);
+      }
+      if (!st.isDirectory()) {
+        throw refuse(`'${p}' already exists in the destination and is not a directory`);
+      }
+    }
+  }
+
+  copy(from, to) {
+    try {
+      fs.cpSync(this.at(from), this.at(to), {
+        recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, preserveTimestamps: true,
+      });
+      this.created.push({ p: to, tree: true });
+    } catch (e) {
+      throw refuse(`cannot copy '${from}' to '${to}': ${e.message}`);
+    }
+  }
+
+  symlink({ path: p, target, resolved, kind }) {
+    const copyInstead = (reason) => {
+      if (resolved === undefined || (kind !== 'file' && kind !== 'dir')) {
+        return degraded('symlink', { tag: 'skipped' }, `${reason}; its target is ${kind}, nothing to copy`);
+      }
+      this.copy(resolved, p);
+      return degraded('symlink', { tag: 'copy', val: resolved }, reason);
+    };
+    if (this.symlinks === 'skip') return degraded('symlink', { tag: 'skipped' }, '--symlinks skip');
+    if (this.symlinks === 'copy') return copyInstead('--symlinks copy');
+    try {
+      fs.symlinkSync(target, this.at(p), kind === 'dir' ? 'dir' : 'file');
+      this.created.push({ p });
+      return { tag: 'done' };
+    } catch (e) {
+      if (e.code === 'EEXIST') throw refuse(`'${p}' already exists in the destination; uncork never overwrites`);
+      return copyInstead(`the platform refused the symlink: ${e.code ?? e.message}`);
+    }
+  }
+
+  /** The `apply` import: one action in, an outcome out (or a thrown refusal). */
+  apply(action) {
+    const a = action.val;
+    switch (action.tag) {
+      case 'make-dir':
+        if (a.replace) this.remove(a.path);
+        this.makeDir(a.path);
+        return { tag: 'done' };
+      case 'begin-file': {
+        if (a.replace) this.remove(a.path);
+        let fd;
+        try {
+          fd = fs.openSync(this.at(a.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+          this.created.push({ p: a.path });
+        } catch (e) {
+          if (e.code === 'EEXIST') throw refuse(`'${a.path}' already exists in the destination; uncork never overwrites`);
+          throw refuse(`cannot create '${a.path}': ${e.message}`);
+        }
+        this.current = { fd, ...a };
+        return { tag: 'done' };
+      }
+      case 'file-data': {
+        const data = action.val;
+        let off = 0;
+        while (off < data.length) off += fs.writeSync(this.current.fd, data, off, data.length - off);
+        return { tag: 'done' };
+      }
+      case 'end-file': {
+        const { fd, path: p, mode, mtime } = this.current;
+        this.current = null;
+        try {
+          if (hasModes) fs.fchmodSync(fd, mode);
+          if (mtime !== undefined) fs.futimesSync(fd, Number(mtime), Number(mtime));
+        } finally {
+          fs.closeSync(fd);
+        }
+        return hasModes ? { tag: 'done' } : degraded('mode', { tag: 'skipped' }, 'no modes on this platform');
+      }
+      case 'hard-link':
+        if (a.replace) this.remove(a.path);
+        try {
+          fs.linkSync(this.at(a.target), this.at(a.path));
+          this.created.push({ p: a.path });
+          return { tag: 'done' };
+        } catch (e) {
+          if (e.code === 'EEXIST') throw refuse(`'${a.path}' already exists in the destination; uncork never overwrites`);
+          this.copy(a.target, a.path);
+          return degraded('hard-link', { tag: 'copy', val: a.target }, `the platform refused the hard link: ${e.code}`);
+        }
+      case 'symlink':
+        if (a.replace) this.remove(a.path);
+        return this.symlink(a);
+      case 'set-mode':
+        if (!hasModes) return degraded('mode', { tag: 'skipped' }, 'no modes on this platform');
+        fs.chmodSync(this.at(a.path), a.mode);
+        return { tag: 'done' };
+      case 'set-mtime':
+        fs.lutimesSync(this.at(a.path), Number(a.mtime), Number(a.mtime));
+        return { tag: 'done' };
+      case 'skip':
+        return { tag: 'done' };
+      default:
+        throw refuse(`unknown action ${action.tag}`);
+    }
+  }
+}
+
+function degraded(effect, fallback, reason) {
+  return { tag: 'degraded', val: { effect, fallback, reason } };
+}
+
+/** A source over a file descriptor (random access), or over bytes in memory. */
+export function fileSource(archive) {
+  if (archive === '-') return bytesSource(fs.readFileSync(0));
+  const fd = fs.openSync(archive, 'r');
+  const size = BigInt(fs.fstatSync(fd).size);
+  return {
+    size: () => size,
+    read: () => { throw refuse('this source is read with read-at'); },
+    readAt: (offset, len) => {
+      const buf = Buffer.allocUnsafe(len);
+      let n = 0;
+      while (n < len) {
+        const got = fs.readSync(fd, buf, n, len - n, offset + BigInt(n));
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.subarray(0, n);
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+export function bytesSource(bytes) {
+  return {
+    size: () => BigInt(bytes.length),
+    read: () => { throw refuse('this source is read with read-at'); },
+    readAt: (offset, len) => bytes.subarray(Number(offset), Number(offset) + len),
+    close: () => {},
+  };
+}
+
+/**
+ * Extracts `archive` (a path, or '-' for stdin) into `dest` (created when missing). Returns the
+ * report; throws the component's error (`e.payload` is `{ tag, val }`, the rule name in
+ * `val.rule` for `format` and `refused`).
+ */
+export async function extract(archive, dest, { options = presetOptions(), symlinks = 'auto', bindings } = {}) {
+  fs.mkdirSync(dest, { recursive: true });
+  const source = fileSource(archive);
+  const sink = new FsSink(dest, { symlinks });
+  try {
+    const sinkImport = { apply: (action) => sink.apply(action) };
+    // jco's typings name the interfaces with their version, its code without: give both.
+    const planner = await loadPlanner({
+      'uncork:extract/source': source,
+      'uncork:extract/sink': sinkImport,
+      'uncork:extract/types': {},
+      'uncork:extract/source@0.1.0': source,
+      'uncork:extract/sink@0.1.0': sinkImport,
+      'uncork:extract/types@0.1.0': {},
+    }, bindings);
+    return await planner.plan(options);
+  } catch (e) {
+    // A failed extraction leaves nothing behind.
+    const left = sink.undo();
+    for (const p of left) process.stderr.write(`warning: could not remove ${p} after the failure\n`);
+    throw e;
+  } finally {
+    if (sink.current) fs.closeSync(sink.current.fd);
+    source.close();
+  }
+}
