@@ -101,6 +101,8 @@ pub struct Run {
     pub tree: Tree,
     /// Anything it created or changed beside the destination (must be empty).
     pub stray: Vec<String>,
+    /// The destination before the run (the recipe's `before` entries).
+    pub before: Tree,
 }
 
 /// Runs `profile` on the archive, in a fresh directory.
@@ -115,6 +117,11 @@ pub fn run(
     std::fs::write(&archive_path, archive).map_err(|e| e.to_string())?;
     let out = work.path().join("out");
     std::fs::create_dir(&out).map_err(|e| e.to_string())?;
+    for entry in &recipe.before {
+        make(&out, entry).map_err(|e| format!("making the destination's 'before' entries: {e}"))?;
+    }
+    let before = tree::read(&out, profile.modes()).map_err(|e| e.to_string())?;
+    let beside = beside(work.path())?;
     let mut cmd = tools.command(profile, work.path(), &recipe.policy, recipe.strip)?;
     let output = cmd
         .output()
@@ -129,13 +136,18 @@ pub fn run(
         )
     })?;
     let tree = tree::read(&out, profile.modes()).map_err(|e| format!("reading the tree: {e}"))?;
-    let mut stray = Vec::new();
-    for entry in std::fs::read_dir(work.path()).map_err(|e| e.to_string())? {
-        let name = entry.map_err(|e| e.to_string())?.file_name();
-        if name != "archive" && name != "out" {
-            stray.push(name.to_string_lossy().into_owned());
-        }
-    }
+    let after = self::beside(work.path())?;
+    let mut stray: Vec<String> = after
+        .iter()
+        .filter(|(p, n)| beside.get(*p) != Some(n))
+        .map(|(p, _)| p.clone())
+        .chain(
+            beside
+                .keys()
+                .filter(|p| !after.contains_key(*p))
+                .map(|p| format!("{p} (removed)")),
+        )
+        .collect();
     if std::fs::read(&archive_path).ok().as_deref() != Some(archive) {
         stray.push("archive (changed)".into());
     }
@@ -147,7 +159,50 @@ pub fn run(
         outcome,
         tree,
         stray,
+        before,
     })
+}
+
+/// Everything in the work directory but the destination and the archive.
+fn beside(work: &Path) -> Result<Tree, String> {
+    let all = tree::read(work, crate::tree::Modes::Full).map_err(|e| e.to_string())?;
+    Ok(all
+        .into_iter()
+        .filter(|(p, _)| p != "archive" && p != "out" && !p.starts_with("out/"))
+        .collect())
+}
+
+/// Makes one `before` entry below `out` (or beside it, for `../` names).
+fn make(out: &Path, entry: &crate::recipe::Entry) -> std::io::Result<()> {
+    use crate::recipe::Kind;
+    let name = String::from_utf8_lossy(&entry.name).into_owned();
+    let path = out.join(name.trim_end_matches('/'));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match &entry.kind {
+        Kind::Dir => std::fs::create_dir_all(&path),
+        Kind::Symlink(target) => symlink(&String::from_utf8_lossy(target), &path),
+        _ => {
+            std::fs::write(&path, &entry.data)?;
+            // A fixed time, so every profile's destination starts the same.
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)?
+                .set_modified(when)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, path: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, path)
+}
+
+#[cfg(not(unix))]
+fn symlink(_: &str, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("symlinks in 'before' need Unix"))
 }
 
 /// A run's golden text: exit status, outcome, report lines, then the tree.
@@ -190,6 +245,10 @@ pub fn golden(case: &Case, run: &Run) -> String {
     }
     for s in &run.stray {
         let _ = writeln!(out, "stray {s}");
+    }
+    if !run.before.is_empty() {
+        out.push_str("before:\n");
+        out.push_str(&tree::manifest(&run.before));
     }
     out.push_str("tree:\n");
     out.push_str(&tree::manifest(&run.tree));

@@ -23,10 +23,14 @@ pub fn unexplained(reference: &Run, other: &Run) -> Vec<String> {
             if a != b {
                 problems.push(format!("refused by rule {b:?}, the reference by {a:?}"));
             }
-            if !other.tree.is_empty() {
+            if other.tree != other.before {
+                let changed = other
+                    .tree
+                    .iter()
+                    .filter(|(p, n)| other.before.get(*p) != Some(n))
+                    .count();
                 problems.push(format!(
-                    "a refused extraction left {} paths in the destination",
-                    other.tree.len()
+                    "a refused extraction changed the destination ({changed} paths differ from before)"
                 ));
             }
         }
@@ -228,6 +232,7 @@ mod tests {
                 .map(|(p, n)| ((*p).to_owned(), n.clone()))
                 .collect(),
             stray: Vec::new(),
+            before: Tree::new(),
         }
     }
 

@@ -19,6 +19,9 @@
 //! fifo pkg/pipe
 //! chardev pkg/tty
 //! entry V pkg/volume       an entry with a raw type flag
+//! before file pkg/README.md "old"      already in the destination before extracting
+//! before symlink pkg ../victim         (`../` names are made beside the destination)
+//! host-differs windows REASON          this profile may depart from the reference
 //! ```
 
 use std::fmt;
@@ -134,6 +137,12 @@ pub struct Recipe {
     pub python: PythonExpectation,
     /// The entries, in archive order.
     pub entries: Vec<Entry>,
+    /// What is in the destination before the extraction (`before file|dir|symlink ...`);
+    /// names starting with `../` are made beside the destination, to catch writes that
+    /// escape it.
+    pub before: Vec<Entry>,
+    /// Profiles allowed to depart from the reference, and why (`host-differs PROFILE REASON`).
+    pub host_differs: Vec<(String, String)>,
 }
 
 /// A recipe that cannot be read.
@@ -164,6 +173,8 @@ impl Recipe {
             strip: 0,
             python: PythonExpectation::Same,
             entries: Vec::new(),
+            before: Vec::new(),
+            host_differs: Vec::new(),
         };
         for (i, line) in text.lines().enumerate() {
             let err = |message: String| RecipeError {
@@ -236,6 +247,27 @@ impl Recipe {
                             ));
                         }
                     };
+                }
+                "before" => {
+                    let (kind, rest) = args
+                        .split_first()
+                        .ok_or_else(|| err("before needs file, dir or symlink".into()))?;
+                    let kind = word(kind);
+                    if !["file", "dir", "symlink"].contains(&kind.as_str()) {
+                        return Err(err(format!(
+                            "before takes file, dir or symlink, not '{kind}'"
+                        )));
+                    }
+                    recipe.before.push(parse_entry(&kind, rest).map_err(err)?);
+                }
+                "host-differs" => {
+                    let all = rest();
+                    match all.split_once(' ') {
+                        Some((profile, why)) => {
+                            recipe.host_differs.push((profile.into(), why.into()));
+                        }
+                        None => return Err(err("host-differs needs PROFILE REASON".into())),
+                    }
                 }
                 "file" | "dir" | "symlink" | "hardlink" | "fifo" | "chardev" | "entry" => {
                     recipe

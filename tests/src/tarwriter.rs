@@ -161,7 +161,7 @@ pub fn append_entry(out: &mut Vec<u8>, style: TarStyle, e: &Entry) -> Result<(),
     let mut name: &[u8] = &e.name;
     let mut prefix: &[u8] = &[];
     let mut link_field = link;
-    let needs_pax = |v: &[u8]| v.len() > 100 || !v.is_ascii();
+    let needs_pax = |v: &[u8]| v.len() > 100 || !v.is_ascii() || v.contains(&0);
     match style {
         TarStyle::V7 => {
             if name.len() > 100 || link.len() > 100 {
