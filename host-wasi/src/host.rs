@@ -92,6 +92,8 @@ pub struct WasiHost<'d> {
     /// Everything this run created, in order (`true`: a directory), so that a failed run can
     /// remove it again and leave the destination as it was.
     created: Vec<(String, bool)>,
+    /// Directories that were there before, with their mtimes, restored by `undo`.
+    existing: Vec<(String, Option<Datetime>)>,
 }
 
 impl fmt::Debug for WasiHost<'_> {
@@ -135,6 +137,7 @@ impl<'d> WasiHost<'d> {
             copied: 0,
             max_copy_bytes,
             created: Vec::new(),
+            existing: Vec::new(),
         }
     }
 
@@ -153,6 +156,14 @@ impl<'d> WasiHost<'d> {
             match result {
                 Ok(()) | Err(ErrorCode::NoEntry) => {}
                 Err(e) => left.push(format!("{path} ({})", e.message())),
+            }
+        }
+        for (path, mtime) in self.existing.drain(..) {
+            if let Some(mtime) = mtime {
+                let when = NewTimestamp::Timestamp(mtime);
+                if let Err(e) = self.root.set_times_at(no_follow(), &path, when, when) {
+                    left.push(format!("{path} (times: {})", e.message()));
+                }
             }
         }
         left
@@ -182,7 +193,14 @@ impl<'d> WasiHost<'d> {
                     .stat_at(no_follow(), path)
                     .map_err(|e| fail("cannot inspect", path, e))?;
                 match stat.type_ {
-                    DescriptorType::Directory => Ok(()),
+                    DescriptorType::Directory => {
+                        let mine = self.created.iter().any(|(p, _)| p == path);
+                        if !mine && !self.existing.iter().any(|(p, _)| p == path) {
+                            self.existing
+                                .push((path.to_owned(), stat.data_modification_timestamp));
+                        }
+                        Ok(())
+                    }
                     DescriptorType::SymbolicLink => Err(HostError(format!(
                         "'{path}' already exists in the destination as a symlink; uncork does not write through it"
                     ))),

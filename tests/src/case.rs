@@ -166,9 +166,14 @@ pub fn run(
 /// Everything in the work directory but the destination and the archive.
 fn beside(work: &Path) -> Result<Tree, String> {
     let all = tree::read(work, crate::tree::Modes::Full).map_err(|e| e.to_string())?;
+    // A directory's mtime moves when something is made in it: its children tell that.
     Ok(all
         .into_iter()
         .filter(|(p, _)| p != "archive" && p != "out" && !p.starts_with("out/"))
+        .map(|(p, n)| match n {
+            tree::Node::Dir { mode, .. } => (p, tree::Node::Dir { mode, mtime: 0 }),
+            n => (p, n),
+        })
         .collect())
 }
 

@@ -51,6 +51,8 @@ export class FsSink {
     this.current = null;
     // What this run created, in order, so that a failed run removes it again.
     this.created = [];
+    // Directories that were there before, with their times, restored by undo().
+    this.existing = new Map();
   }
 
   /** Removes what this run created, newest first; returns what could not be removed. */
@@ -70,6 +72,13 @@ export class FsSink {
       }
     }
     this.created = [];
+    for (const [p, st] of this.existing) {
+      try {
+        fs.utimesSync(this.at(p), st.atime, st.mtime);
+      } catch (e) {
+        left.push(`${p} (times: ${e.code ?? e.message})`);
+      }
+    }
     return left;
   }
 
@@ -98,6 +107,7 @@ export class FsSink {
       if (!st.isDirectory()) {
         throw refuse(`'${p}' already exists in the destination and is not a directory`);
       }
+      if (!this.existing.has(p) && !this.created.some((c) => c.p === p)) this.existing.set(p, st);
     }
   }
 
