@@ -22,6 +22,8 @@
 #   golden          cargo test -p uncork-tests: every corpus case under native-unix,
 #                   native-unix-copy, windows (Wine), wasi and jco, against its goldens and
 #                   against each other; and the differential check with Python's tarfile
+#   fuzz smoke      fuzz/run.sh smoke: every fuzz target over its committed seeds, a few
+#                   thousand runs each (cargo-fuzz and nightly are installed when missing)
 #   readme example  the README's first "Try it" command, verbatim, and the tree it extracts;
 #                   then the zip example through the same binary
 #
@@ -275,6 +277,7 @@ step "wasm build" scripts/build-wasm.sh
 step "clippy wasm" clippy_wasm
 step "test wasm" test_wasm
 step "golden" golden_tests
+step "fuzz smoke" fuzz/run.sh smoke
 step "readme example" readme_example
 
 summary
