@@ -29,7 +29,8 @@ enum Stage<R: Read> {
     /// Between members (or before the first): the next byte decides.
     Between(Input<R>),
     /// Decoding a member.
-    Member(GzDecoder<Input<R>>),
+    /// (Boxed: the inflate state is large, and the stage moves on every read.)
+    Member(Box<GzDecoder<Input<R>>>),
     /// The stream ended.
     Done(Input<R>),
     /// A previous call failed half-way; no further reads.
@@ -154,14 +155,14 @@ impl<R: Read> Read for GzipReader<R> {
                     return Ok(0);
                 }
                 Stage::Between(mut input) => match another_member(&mut input) {
-                    Ok(true) => self.stage = Stage::Member(GzDecoder::new(input)),
+                    Ok(true) => self.stage = Stage::Member(Box::new(GzDecoder::new(input))),
                     Ok(false) => self.stage = Stage::Done(input),
                     Err(e) => return Err(e),
                 },
                 Stage::Member(mut decoder) => match decoder.read(buf) {
                     Ok(0) => {
                         self.members += 1;
-                        self.stage = Stage::Between(decoder.into_inner());
+                        self.stage = Stage::Between((*decoder).into_inner());
                     }
                     Ok(n) => {
                         self.stage = Stage::Member(decoder);
