@@ -235,11 +235,31 @@ pub trait Host {
 
     /// Carries out one action, or says how it degraded it.
     fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, Self::Error>;
+
+    /// [`Host::apply`], told where in the archive the action comes from (the entry being
+    /// extracted). The core always calls this one; the default forgets the location. A host
+    /// that carries actions out later (on another thread) keeps it, so that an error found
+    /// then still names its entry.
+    fn apply_at(
+        &mut self,
+        action: &Action<'_>,
+        here: &crate::error::Location,
+    ) -> Result<Outcome, Self::Error> {
+        let _ = here;
+        self.apply(action)
+    }
 }
 
 impl<H: Host + ?Sized> Host for &mut H {
     type Error = H::Error;
     fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, Self::Error> {
         (**self).apply(action)
+    }
+    fn apply_at(
+        &mut self,
+        action: &Action<'_>,
+        here: &crate::error::Location,
+    ) -> Result<Outcome, Self::Error> {
+        (**self).apply_at(action, here)
     }
 }

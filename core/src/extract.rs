@@ -34,7 +34,7 @@ pub struct Options<'a> {
     /// `--strip-components`; entries with no components left are skipped.
     pub strip_components: usize,
     /// Keep only entries whose (stripped) path this accepts.
-    pub select: Option<&'a dyn Fn(&str) -> bool>,
+    pub select: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -568,7 +568,7 @@ struct Sink<'h, H> {
 
 impl<H: Host> Sink<'_, H> {
     fn apply(&mut self, action: &Action<'_>, here: &Location) -> Result<(), RunError<H::Error>> {
-        match self.host.apply(action) {
+        match self.host.apply_at(action, here) {
             Ok(Outcome::Done) => Ok(()),
             Ok(Outcome::Degraded(degradation)) => {
                 let path = action.path().or(here.path.as_deref()).unwrap_or("");

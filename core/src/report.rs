@@ -58,8 +58,10 @@ impl fmt::Display for Degraded {
 }
 
 impl Report {
-    /// Records a host's degradation of the action at `path`.
-    pub(crate) fn record(&mut self, path: &str, degradation: Degradation) {
+    /// Records a host's degradation of the action at `path` (modes and mtimes a host cannot
+    /// set at all are counted, not listed). The core calls it for every degraded outcome; a
+    /// host that answers later (on another thread) calls it itself.
+    pub fn record(&mut self, path: &str, degradation: Degradation) {
         match (degradation.effect, &degradation.fallback) {
             (Effect::Mode, Fallback::Skipped) => self.modes_not_applied += 1,
             (Effect::Mtime, Fallback::Skipped) => self.mtimes_not_applied += 1,

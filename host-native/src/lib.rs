@@ -27,6 +27,7 @@ mod error;
 mod host;
 mod options;
 mod path;
+pub mod pipeline;
 mod staging;
 mod tree;
 
@@ -51,26 +52,26 @@ use uncork_core::Options;
 pub const PLATFORM: &str = platform::NAME;
 
 /// Extracts a seekable archive (a file: zip needs random access) into `dest`.
-pub fn extract_to<R: Read + Seek>(
+pub fn extract_to<R: Read + Seek + Send>(
     input: R,
     dest: &Path,
     options: &Options<'_>,
     host_options: HostOptions,
 ) -> Result<NativeReport, ExtractError> {
     let mut host = NativeHost::open(dest, host_options)?;
-    let result = uncork_core::extract(input, options, &mut host);
+    let result = pipeline::extract(input, options, &mut host);
     host.finish(result)
 }
 
 /// Extracts an archive read front to back (standard input) into `dest`.
-pub fn extract_stream_to<R: Read>(
+pub fn extract_stream_to<R: Read + Send>(
     input: R,
     dest: &Path,
     options: &Options<'_>,
     host_options: HostOptions,
 ) -> Result<NativeReport, ExtractError> {
     let mut host = NativeHost::open(dest, host_options)?;
-    let result = uncork_core::extract_stream(input, options, &mut host);
+    let result = pipeline::extract_stream(input, options, &mut host);
     host.finish(result)
 }
 

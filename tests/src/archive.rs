@@ -53,12 +53,17 @@ pub fn compress(kind: Compression, tar: &[u8]) -> Result<Vec<u8>, String> {
 
 /// One gzip member (deterministic: no name, mtime 0).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut w = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), flate2::Compression::default());
-    // Writing to a Vec cannot fail.
-    let _ = w.write_all(data);
-    w.finish().unwrap_or_default()
+    gzip_level(data, 6)
+}
+
+/// One gzip member at a deflate `level` (0-10). Written with miniz_oxide directly, so the bytes
+/// (and so the goldens) do not depend on which backend flate2 uses for reading.
+pub fn gzip_level(data: &[u8], level: u8) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend(miniz_oxide::deflate::compress_to_vec(data, level));
+    out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
 }
 
 /// A zip of the entries (directories, files, symlinks; unix modes in the external attributes).

@@ -3,6 +3,7 @@
 //! Each generator is deterministic: the same bytes on every run and every machine.
 
 use crate::archive::gzip;
+
 use crate::recipe::TarStyle;
 use crate::tarwriter::{self, Header, append_data, append_meta, header_block, pax_record};
 use crate::zipwriter::{self, ZipEntry};
@@ -322,11 +323,7 @@ fn gzip_zeros(members: usize, per_member: usize) -> Vec<u8> {
         if i + 1 == members {
             chunk.resize(chunk.len() + 1024, 0);
         }
-        let mut w = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(Vec::new(), flate2::Compression::best());
-        let _ = std::io::Write::write_all(&mut w, &chunk);
-        out.extend(w.finish().unwrap_or_default());
+        out.extend(crate::archive::gzip_level(&chunk, 9));
     }
     out
 }

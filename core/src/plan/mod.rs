@@ -106,7 +106,7 @@ enum Node {
 pub struct Planner<'a> {
     policy: &'a Policy,
     strip_components: usize,
-    select: Option<&'a dyn Fn(&str) -> bool>,
+    select: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
     nodes: HashMap<String, Node>,
     dirs: Vec<DirMeta>,
     links: Vec<links::Pending>,
@@ -131,7 +131,7 @@ impl<'a> Planner<'a> {
     pub fn new(
         policy: &'a Policy,
         strip_components: usize,
-        select: Option<&'a dyn Fn(&str) -> bool>,
+        select: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
     ) -> Self {
         Planner {
             policy,

@@ -10,13 +10,13 @@ use super::options;
 use super::progress::Progress;
 use super::render;
 use super::select::Selector;
-use std::cell::Cell;
 use std::convert::Infallible;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 use uncork_core::{Action, Fallback, Host, Listed, Options, Outcome, Preset, Report, RunError};
 use uncork_native::{ExtractError, HostOptions, NativeHost};
 
@@ -60,14 +60,15 @@ fn archive_name(args: &ReadArgs) -> String {
 fn with_options<T>(
     args: &ReadArgs,
     preset: Preset,
-    body: impl FnOnce(&Options<'_>, &Cell<u64>) -> Result<T, Box<Failure>>,
+    body: impl FnOnce(&Options<'_>, &AtomicU64) -> Result<T, Box<Failure>>,
 ) -> Result<T, Box<Failure>> {
     let selector = Selector::new(&args.include, &args.exclude)?;
-    let not_selected = Cell::new(0u64);
+    // Atomic: the core may run on a thread of its own (see pipeline.rs).
+    let not_selected = AtomicU64::new(0);
     let accept = |path: &str| {
         let keep = selector.accepts(path);
         if !keep {
-            not_selected.set(not_selected.get() + 1);
+            not_selected.fetch_add(1, Ordering::Relaxed);
         }
         keep
     };
@@ -77,7 +78,7 @@ fn with_options<T>(
         strip_components: args.strip_components,
         select: selector
             .is_active()
-            .then_some(&accept as &dyn Fn(&str) -> bool),
+            .then_some(&accept as &(dyn Fn(&str) -> bool + Sync)),
     };
     body(&options, &not_selected)
 }
@@ -126,8 +127,12 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
             }
         });
         let result = match input {
-            Input::File { reader, .. } => uncork_core::extract(reader, options, &mut host),
-            Input::Stdin(reader) => uncork_core::extract_stream(reader, options, &mut host),
+            Input::File { reader, .. } => {
+                uncork_native::pipeline::extract(reader, options, &mut host)
+            }
+            Input::Stdin(reader) => {
+                uncork_native::pipeline::extract_stream(reader, options, &mut host)
+            }
         };
         let finished = host.finish(result);
         progress.finish();
@@ -142,14 +147,14 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 symlink_mode: done.symlinks.name(),
                 platform: done.platform,
                 staged: done.staged,
-                report: ReportJson::new(&done.report, not_selected.get()),
+                report: ReportJson::new(&done.report, not_selected.load(Ordering::Relaxed)),
                 overwritten: done.overwritten.clone(),
                 warnings: done.warnings.clone(),
             }));
         } else if !read.quiet {
             err(&format!(
                 "extracted {} into {}",
-                render::counts(&done.report, not_selected.get()),
+                render::counts(&done.report, not_selected.load(Ordering::Relaxed)),
                 done.destination.display()
             ));
             for line in render::report_details(&done.report) {
@@ -188,7 +193,7 @@ fn list(args: &ReadArgs) -> Result<(), Box<Failure>> {
                 command: "list",
                 archive: archive_name(args),
                 listing,
-                report: ReportJson::new(&report, not_selected.get()),
+                report: ReportJson::new(&report, not_selected.load(Ordering::Relaxed)),
             }));
         }
         Ok(())
@@ -222,7 +227,13 @@ fn run_plan(
             Input::Stdin(reader) => uncork_core::extract_stream(reader, options, &mut printer),
         };
         result
-            .map(|r| (r, options.policy.preset.name(), not_selected.get()))
+            .map(|r| {
+                (
+                    r,
+                    options.policy.preset.name(),
+                    not_selected.load(Ordering::Relaxed),
+                )
+            })
             .map_err(|e| Box::new(Failure::from_run(&e)))
     })
 }
