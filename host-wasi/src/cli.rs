@@ -37,7 +37,7 @@ options:
   -V, --version                        the version
 
 WASI has no file modes: the report counts the modes not applied.
-exit codes: 0 extracted; 1 the archive was refused or is damaged, or writing failed; 2 usage.";
+exit codes: 0 extracted; 1 anything failed (WASI 0.2 has no other exit codes; --json says what).";
 
 /// What the command was asked to do.
 #[derive(Debug)]

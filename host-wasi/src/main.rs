@@ -96,6 +96,8 @@ fn main() -> ExitCode {
             for path in left {
                 eprintln!("warning: could not remove {path} after the failure");
             }
+            // WASI 0.2's `exit` carries only success or failure (exit-with-code is not
+            // stable), so every failure is 1 here; `--json` tells refusals from I/O.
             ExitCode::from(1)
         }
     }

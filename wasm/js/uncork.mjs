@@ -2,7 +2,7 @@
 // uncork-js ARCHIVE [-C DIR] [--policy P] [--strip-components N] [--symlinks auto|copy|skip] [--json]
 //
 // Extracts with uncork's planner component under Node (jco), writing with node:fs.
-// Exit codes: 0 extracted; 1 refused, damaged or writing failed; 2 usage.
+// Exit codes: 0 extracted; 1 refused or damaged; 2 usage, or reading or writing failed.
 
 import { extract, presetOptions } from './lib.mjs';
 
@@ -70,5 +70,6 @@ try {
     process.stderr.write(`error: ${message}\n`);
     if (v?.hint) process.stderr.write(`hint: ${v.hint}\n`);
   }
-  process.exitCode = 1;
+  // As the native CLI: 1 the archive was refused or is damaged, 2 reading or writing failed.
+  process.exitCode = err.tag === 'host' || err.tag === 'input' ? 2 : 1;
 }

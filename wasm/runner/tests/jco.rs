@@ -186,7 +186,7 @@ fn refusals_arrive_with_their_rule_name() {
     let args = [examples.to_str().unwrap(), "-C", dest.to_str().unwrap()];
     assert_eq!(uncork_js(&args).code, Some(0));
     let again = uncork_js(&args);
-    assert_eq!(again.code, Some(1));
+    assert_eq!(again.code, Some(2), "an I/O refusal, as the native CLI");
     assert!(
         again.stderr.contains("never overwrites"),
         "{}",
