@@ -277,6 +277,7 @@ pub fn generate(name: &str) -> Result<Vec<u8>, String> {
             e.flags = 0;
             zipwriter::zip(&[e], b"")
         }
+        "zip64-lying-size" => zip64_lying_size(),
         other => return Err(format!("no generator named '{other}'")),
     })
 }
@@ -352,4 +353,55 @@ fn pax_size_mismatch() -> Vec<u8> {
     out.extend_from_slice(&header_block(TarStyle::Pax, &h));
     append_data(&mut out, &smuggled);
     end(out)
+}
+
+/// A stored entry whose zip64 extra fields (local and central, in agreement) claim 2^62
+/// uncompressed bytes for 5 bytes of data.
+fn zip64_lying_size() -> Vec<u8> {
+    let data = b"hello";
+    let name = b"huge.bin";
+    let mut extra = Vec::new();
+    extra.extend_from_slice(&1u16.to_le_bytes());
+    extra.extend_from_slice(&16u16.to_le_bytes());
+    extra.extend_from_slice(&(1u64 << 62).to_le_bytes());
+    extra.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    let crc = crc32fast::hash(data);
+    let mut out = Vec::new();
+    let put16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_le_bytes());
+    let put32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+    put32(&mut out, 0x0403_4b50);
+    put16(&mut out, 45);
+    put16(&mut out, 1 << 11);
+    put16(&mut out, 0);
+    put32(&mut out, 0);
+    put32(&mut out, crc);
+    put32(&mut out, u32::MAX);
+    put32(&mut out, u32::MAX);
+    put16(&mut out, name.len() as u16);
+    put16(&mut out, extra.len() as u16);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&extra);
+    out.extend_from_slice(data);
+    let cd_at = out.len() as u32;
+    put32(&mut out, 0x0201_4b50);
+    put16(&mut out, (3 << 8) | 45);
+    put16(&mut out, 45);
+    put16(&mut out, 1 << 11);
+    put16(&mut out, 0);
+    put32(&mut out, 0);
+    put32(&mut out, crc);
+    put32(&mut out, u32::MAX);
+    put32(&mut out, u32::MAX);
+    put16(&mut out, name.len() as u16);
+    put16(&mut out, extra.len() as u16);
+    put16(&mut out, 0);
+    put16(&mut out, 0);
+    put16(&mut out, 0);
+    put32(&mut out, 0o100644 << 16);
+    put32(&mut out, 0);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&extra);
+    let cd_len = out.len() as u32 - cd_at;
+    out.extend(zipwriter::end_record(1, cd_len, cd_at, b""));
+    out
 }
