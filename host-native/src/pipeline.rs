@@ -10,8 +10,9 @@
 //! - a degraded outcome is recorded into the report after the core finishes, in order;
 //! - a host error stops the core at its next action (its [`Location`] was sent along, so the
 //!   error still names the entry);
-//! - memory stays bounded: at most [`IN_FLIGHT`] batches of about [`BATCH_BYTES`] each, and
-//!   data buffers are recycled rather than allocated per chunk.
+//! - memory stays bounded: at most [`IN_FLIGHT`] batches of about [`BATCH_BYTES`] each. A
+//!   batch carries its file data in one buffer, and batches go back to the core's thread to be
+//!   refilled, so file data costs no allocation (and no fresh page faults) per chunk.
 
 // These functions return what `uncork_core::extract` returns, for a drop-in replacement.
 #![allow(clippy::result_large_err)]
@@ -19,6 +20,7 @@
 use crate::error::HostError;
 use crate::host::NativeHost;
 use std::io::{Read, Seek};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -46,7 +48,8 @@ enum Owned {
         mtime: Option<i64>,
         replace: bool,
     },
-    FileData(Vec<u8>),
+    /// The chunk's bytes in the batch's data buffer.
+    FileData(Range<usize>),
     EndFile,
     HardLink {
         path: String,
@@ -75,7 +78,8 @@ enum Owned {
 }
 
 impl Owned {
-    fn new(action: &Action<'_>, buffer: impl FnOnce() -> Vec<u8>) -> Owned {
+    /// `data` is the batch's data buffer: a chunk of file data is appended to it.
+    fn new(action: &Action<'_>, data: &mut Vec<u8>) -> Owned {
         let s = str::to_owned;
         match *action {
             Action::MakeDir { path, replace } => Owned::MakeDir {
@@ -95,11 +99,10 @@ impl Owned {
                 mtime,
                 replace,
             },
-            Action::FileData { data } => {
-                let mut buf = buffer();
-                buf.clear();
-                buf.extend_from_slice(data);
-                Owned::FileData(buf)
+            Action::FileData { data: chunk } => {
+                let start = data.len();
+                data.extend_from_slice(chunk);
+                Owned::FileData(start..data.len())
             }
             Action::EndFile => Owned::EndFile,
             Action::HardLink {
@@ -139,7 +142,8 @@ impl Owned {
         }
     }
 
-    fn view(&self) -> Action<'_> {
+    /// The action again, its file data read from the batch's `data`.
+    fn view<'a>(&'a self, data: &'a [u8]) -> Action<'a> {
         match self {
             Owned::MakeDir { path, replace } => Action::MakeDir {
                 path,
@@ -158,7 +162,9 @@ impl Owned {
                 mtime: *mtime,
                 replace: *replace,
             },
-            Owned::FileData(data) => Action::FileData { data },
+            Owned::FileData(range) => Action::FileData {
+                data: &data[range.clone()],
+            },
             Owned::EndFile => Action::EndFile,
             Owned::HardLink {
                 path,
@@ -192,20 +198,29 @@ impl Owned {
     }
 }
 
-/// One action and where it came from (`None` for file data: the file's own begin says).
+/// One action and where it came from (`None` when it is where the previous action was: the
+/// entry's location is sent once, with its first action).
 #[derive(Debug)]
 struct Message {
     action: Owned,
     here: Option<Location>,
 }
 
+/// Actions in archive order, and the file data they carry.
+#[derive(Debug, Default)]
+struct Batch {
+    messages: Vec<Message>,
+    data: Vec<u8>,
+}
+
 /// The host the core sees on its thread: it queues each action and answers at once.
 struct Forward {
-    batches: SyncSender<Vec<Message>>,
-    /// Data buffers coming back from the host's thread.
-    spare: Receiver<Vec<u8>>,
-    batch: Vec<Message>,
-    batch_bytes: usize,
+    batches: SyncSender<Batch>,
+    /// Emptied batches coming back from the host's thread, to be filled again.
+    spare: Receiver<Batch>,
+    batch: Batch,
+    /// The entry (index and offset) whose location was last sent.
+    sent: Option<(Option<u64>, Option<u64>)>,
     /// Set by the host's thread when an action failed: the core stops at its next action.
     stopped: Arc<AtomicBool>,
 }
@@ -217,11 +232,11 @@ struct Stopped;
 
 impl Forward {
     fn send(&mut self) -> Result<(), Stopped> {
-        if self.batch.is_empty() {
+        if self.batch.messages.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(64));
-        self.batch_bytes = 0;
+        let next = self.spare.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, next);
         self.batches.send(batch).map_err(|_| Stopped)
     }
 }
@@ -237,21 +252,17 @@ impl Host for Forward {
         if self.stopped.load(Ordering::Relaxed) {
             return Err(Stopped);
         }
-        let spare = &self.spare;
-        let owned = Owned::new(action, || {
-            spare
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(BATCH_BYTES))
+        let owned = Owned::new(action, &mut self.batch.data);
+        let key = Some((here.entry, here.offset));
+        let here = (self.sent != key).then(|| {
+            self.sent = key;
+            here.clone()
         });
-        if let Owned::FileData(data) = &owned {
-            self.batch_bytes += data.len();
-        }
-        let here = (!matches!(owned, Owned::FileData(_))).then(|| here.clone());
-        self.batch.push(Message {
+        self.batch.messages.push(Message {
             action: owned,
             here,
         });
-        if self.batch_bytes >= BATCH_BYTES || self.batch.len() >= BATCH_ACTIONS {
+        if self.batch.data.len() >= BATCH_BYTES || self.batch.messages.len() >= BATCH_ACTIONS {
             self.send()?;
         }
         Ok(Outcome::Done)
@@ -301,14 +312,14 @@ fn pipelined<P>(host: &mut NativeHost<'_>, produce: P) -> Result<Report, RunErro
 where
     P: FnOnce(&mut Forward) -> Result<Report, RunError<Stopped>> + Send,
 {
-    let (batches_tx, batches) = sync_channel::<Vec<Message>>(IN_FLIGHT);
-    let (spare_tx, spare): (Sender<Vec<u8>>, Receiver<Vec<u8>>) = channel();
+    let (batches_tx, batches) = sync_channel::<Batch>(IN_FLIGHT);
+    let (spare_tx, spare): (Sender<Batch>, Receiver<Batch>) = channel();
     let stopped = Arc::new(AtomicBool::new(false));
     let mut forward = Forward {
         batches: batches_tx,
         spare,
-        batch: Vec::with_capacity(64),
-        batch_bytes: 0,
+        batch: Batch::default(),
+        sent: None,
         stopped: Arc::clone(&stopped),
     };
     std::thread::scope(|scope| {
@@ -321,13 +332,13 @@ where
         let mut failure: Option<RunError<HostError>> = None;
         let mut degraded: Vec<(String, Degradation)> = Vec::new();
         let mut entry = Location::default();
-        for batch in batches.iter() {
-            for message in batch {
+        for mut batch in batches.iter() {
+            for message in batch.messages.drain(..) {
                 if let Some(here) = message.here {
                     entry = here;
                 }
                 if failure.is_none() {
-                    let action = message.action.view();
+                    let action = message.action.view(&batch.data);
                     match host.apply(&action) {
                         Ok(Outcome::Done) => {}
                         Ok(Outcome::Degraded(d)) => {
@@ -348,10 +359,9 @@ where
                         }
                     }
                 }
-                if let Owned::FileData(buf) = message.action {
-                    let _ = spare_tx.send(buf);
-                }
             }
+            batch.data.clear();
+            let _ = spare_tx.send(batch);
         }
         let produced = match core.join() {
             Ok(result) => result,

