@@ -33,7 +33,7 @@ cargo build --locked --release -p uncork-componentize
 # The wasm builds: no debug info, stripped, paths remapped. Their own profile settings give them
 # their own artifacts in target/, so they never invalidate the other builds' (nor the reverse).
 registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
-remap="--remap-path-prefix=$root=/uncork --remap-path-prefix=$registry=/cargo-registry"
+remap="--remap-path-prefix=$root=/uncork --remap-path-prefix=$registry=/cargo-registry -C target-feature=+simd128"
 export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=debuginfo
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$remap"
 export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="$remap"
@@ -47,7 +47,11 @@ target/release/uncork-componentize new \
     --wit "$out/uncork-planner.wit"
 cp target/wasm32-wasip2/release/uncork-wasi.wasm "$out/uncork-wasi.wasm"
 
-# jco, pinned by wasm/js/package-lock.json.
+# jco, pinned by wasm/js/package-lock.json to 1.16.1: from 1.17 on, jco's bindings run every
+# import call through component-model async task bookkeeping (and read process.env on each),
+# about 8 us a call; with ~3 sink calls a file that doubled the planner's time under Node
+# (64 MB, 7.6k-file tar.gz into a null sink: 1.16.1 220 ms, 1.17.9 422 ms, 1.35.0 390 ms).
+# simd128 (RUSTFLAGS above) lets zlib-rs use wasm SIMD; wasmtime and Node 16+ run it.
 js="$root/wasm/js"
 if ! cmp -s "$js/package-lock.json" "$js/node_modules/.uncork-lock-stamp"; then
     (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
@@ -58,7 +62,8 @@ rm -rf "$out/js"
     --instantiation async --quiet -o "$out/js"
 
 echo "wasm artifacts in $out:"
-for f in uncork-planner.wasm uncork-wasi.wasm js/uncork-planner.core.wasm js/uncork-planner.js; do
+for f in "$out/uncork-planner.wasm" "$out/uncork-wasi.wasm" "$out"/js/*.wasm "$out/js/uncork-planner.js"; do
+    f="${f#"$out/"}"
     printf '  %-28s %9d bytes  sha256 %s\n' "$f" "$(stat -c %s "$out/$f")" \
         "$(sha256sum "$out/$f" | cut -d' ' -f1)"
 done
