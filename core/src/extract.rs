@@ -145,7 +145,7 @@ fn extract_decoded<D: CountedRead, H: Host>(
         Prefixed {
             head,
             at: 0,
-            inner: decoded,
+            inner: io::BufReader::with_capacity(CHUNK, decoded),
         },
         &options.policy.limits,
     );
