@@ -1,31 +1,53 @@
 #!/usr/bin/env bash
-# Side-by-side extraction benchmark: uncork vs GNU tar, bsdtar (libarchive), Python's tarfile
+# Side-by-side extraction benchmark: uncork vs bsdtar (libarchive), GNU tar, Python's tarfile
 # (data filter) and unzip, on the same deterministic inputs, into a fresh directory per run,
-# alternating commands (hyperfine), on tmpfs and on disk. Prints medians, ratios to bsdtar and
-# peak RSS; writes bench/results/*.md.
+# alternating commands (hyperfine), on tmpfs and on disk. Prints, per input, the median wall
+# time, CPU time, ratio to bsdtar and peak RSS of every command, beside the machine's floor for
+# the same work; writes bench/results/*.md (and the hyperfine JSON exports).
 #
-#   bench/run.sh [--quick] [--scaling]
+#   bench/run.sh [--quick] [--scaling] [--wasm] [--no-wheel] [--no-disk]
 #
-# --quick: fewer runs; --scaling: also the many-files input at 4x and 16x (time should grow
-# linearly, peak memory stay flat). Needs: hyperfine, bsdtar (libarchive-tools), unzip, python3.
+# --quick     3 runs a command instead of 10
+# --scaling   also the many-files input at 4x and 16x (tmpfs): time should grow linearly,
+#             peak memory stay flat
+# --wasm      also the WASI command under wasmtime and the planner under Node (needs
+#             scripts/build-wasm.sh and the uncork-wasm-run runner built)
+# --no-wheel  skip the real wheel (paddlepaddle 2.6.2, 126 MB, 2,478 files), which is fetched
+#             from PyPI once and checked against its sha256
+# --no-disk   tmpfs only
+#
+# Floors (rows named floor-*): floor-inflate decompresses the tar.gz into nothing with the
+# inflate uncork uses; floor-plan is uncork's core alone (decompress, parse, plan) into a host
+# that discards everything; floor-copy is `cp -r` of the extracted tree, the kernel's cost of
+# creating the same files from data already in memory. Needs: hyperfine, bsdtar
+# (libarchive-tools), unzip, python3.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-runs=10
-scaling=0
+runs=10 scaling=0 wasm=0 wheel=1 disk=1
 for arg in "$@"; do
     case "$arg" in
         --quick) runs=3 ;;
         --scaling) scaling=1 ;;
-        *) echo "usage: bench/run.sh [--quick] [--scaling]" >&2; exit 2 ;;
+        --wasm) wasm=1 ;;
+        --no-wheel) wheel=0 ;;
+        --no-disk) disk=0 ;;
+        *) echo "usage: bench/run.sh [--quick] [--scaling] [--wasm] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
     esac
 done
 for tool in hyperfine bsdtar unzip python3; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libarchive-tools unzip)" >&2; exit 2; }
 done
 
-cargo build --release -p uncork-native --quiet
+cargo build --release --quiet -p uncork-native
+cargo build --release --quiet -p uncork-core --example plan_null --example inflate_null
 uncork="$root/target/release/uncork"
+examples="$root/target/release/examples"
+runner="$root/target/release/uncork-wasm-run"
+if [ $wasm -eq 1 ] && [ ! -x "$runner" ]; then
+    echo "bench: --wasm needs scripts/build-wasm.sh and cargo build --release --manifest-path wasm/runner/Cargo.toml --target-dir target" >&2
+    exit 2
+fi
 inputs="$root/bench/inputs"
 results="$root/bench/results"
 mkdir -p "$inputs" "$results"
@@ -35,50 +57,85 @@ if [ $scaling -eq 1 ]; then
         [ -f "$inputs/many-files-x$n.tar.gz" ] || python3 bench/make-inputs.py "$inputs" --scale "$n"
     done
 fi
+wheel_name=paddlepaddle-2.6.2-cp311-cp311-manylinux1_x86_64.whl
+wheel_sha256=b090db204af19c0b1c187a72a2694faa008c22a4405942e8ea3946eae222be33
+if [ $wheel -eq 1 ] && [ ! -f "$inputs/$wheel_name" ]; then
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+        --platform manylinux1_x86_64 paddlepaddle==2.6.2 -d "$inputs" \
+        || { echo "bench: could not fetch the wheel from PyPI; skipping it"; wheel=0; }
+fi
+if [ $wheel -eq 1 ]; then
+    echo "$wheel_sha256  $inputs/$wheel_name" | sha256sum --check --quiet \
+        || { echo "bench: $wheel_name does not match its sha256" >&2; exit 1; }
+fi
 
 pytar='import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="data")'
 
-# bench NAME ARCHIVE DESTROOT: every extractor that reads ARCHIVE, into DESTROOT/out.
+# bench NAME ARCHIVE DESTROOT [PREPARE]: every extractor that reads ARCHIVE, into DESTROOT/out.
 bench() {
-    local name="$1" archive="$2" destroot="$3" out="$3/out"
+    local name="$1" archive="$2" destroot="$3" prepare="${4:-}" out="$3/out" ref="$3/ref"
     local cmds=() names=()
     add() { names+=("$1"); cmds+=("$2"); }
     add uncork "$uncork -q $archive -C $out"
     add bsdtar "mkdir -p $out && bsdtar -xf $archive -C $out"
     case "$archive" in
-        *.zip)
+        *.zip | *.whl)
             add unzip "unzip -q $archive -d $out" ;;
         *)
-            add "gnu-tar" "mkdir -p $out && tar -xf $archive -C $out"
-            add "python-tarfile" "python3 -c '$pytar' $archive $out" ;;
+            add gnu-tar "mkdir -p $out && tar -xf $archive -C $out"
+            add python-tarfile "python3 -c '$pytar' $archive $out" ;;
     esac
+    if [ $wasm -eq 1 ]; then
+        add uncork-wasi "$runner wasi --dir $destroot::/d --dir $(dirname "$archive")::/in -- -q /in/$(basename "$archive") -C /d/out"
+        add uncork-node "node $root/wasm/js/uncork.mjs $archive -C $out"
+    fi
+    case "$archive" in
+        *.tar.gz) add floor-inflate "$examples/inflate_null $archive" ;;
+    esac
+    add floor-plan "$examples/plan_null $archive"
+    rm -rf "$ref" && "$uncork" -q "$archive" -C "$ref"
+    add floor-copy "cp -r $ref $out"
     local args=() i
     for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
     echo
     echo "## $name ($(du -h "$archive" | cut -f1) compressed) into $destroot"
-    hyperfine --style basic --warmup 1 --runs "$runs" --prepare "rm -rf $out" \
-        --export-markdown "$results/$name.md" "${args[@]}" 2>&1 | grep -vE '^\s*$'
-    echo "peak RSS (KiB), one run each:"
+    hyperfine --style basic --warmup 1 --runs "$runs" --prepare "rm -rf $out$prepare" \
+        --export-json "$results/$name.json" "${args[@]}" 2>&1 | grep -E 'Benchmark|Time|Range' || true
+    : > "$results/$name.rss"
     for i in "${!cmds[@]}"; do
         rm -rf "$out"
-        printf '  %-16s %s\n' "${names[$i]}" "$(/usr/bin/time -f %M sh -c "${cmds[$i]}" 2>&1 >/dev/null | tail -n 1)"
+        echo "${names[$i]} $(/usr/bin/time -f %M sh -c "${cmds[$i]}" 2>&1 >/dev/null | tail -n 1)" >> "$results/$name.rss"
     done
-    rm -rf "$out"
+    rm -rf "$out" "$ref"
+    python3 bench/table.py "$name into $destroot" "$results/$name.json" "$results/$name.rss" \
+        | tee "$results/$name.md"
+}
+
+# run_all WHERE TAG [PREPARE]
+run_all() {
+    bench "many-files-tar-gz-$2" "$inputs/many-files.tar.gz" "$1" "${3:-}"
+    bench "large-files-tar-gz-$2" "$inputs/large-files.tar.gz" "$1" "${3:-}"
+    bench "many-files-zip-$2" "$inputs/many-files.zip" "$1" "${3:-}"
+    bench "large-files-zip-$2" "$inputs/large-files.zip" "$1" "${3:-}"
+    if [ $wheel -eq 1 ]; then bench "wheel-$2" "$inputs/$wheel_name" "$1" "${3:-}"; fi
 }
 
 tmpfs=/dev/shm/uncork-bench
-disk="$root/target/bench-disk"
-mkdir -p "$tmpfs" "$disk"
-for where in "$tmpfs" "$disk"; do
-    tag=$([ "$where" = "$tmpfs" ] && echo tmpfs || echo disk)
-    bench "many-files-tar-gz-$tag" "$inputs/many-files.tar.gz" "$where"
-    bench "large-files-tar-gz-$tag" "$inputs/large-files.tar.gz" "$where"
-    bench "many-files-zip-$tag" "$inputs/many-files.zip" "$where"
-    bench "large-files-zip-$tag" "$inputs/large-files.zip" "$where"
-done
+disk_dir="$root/target/bench-disk"
+mkdir -p "$tmpfs"
+run_all "$tmpfs" tmpfs
 if [ $scaling -eq 1 ]; then
     for n in 4 16; do
         bench "many-files-x$n-tar-gz-tmpfs" "$inputs/many-files-x$n.tar.gz" "$tmpfs"
     done
 fi
-rm -rf "$tmpfs" "$disk"
+if [ $disk -eq 1 ]; then
+    # Each run starts with nothing dirty (sync in the preparation), so one run's writeback
+    # does not land in the next one's time; the run's own writeback happens after it exits,
+    # as it does for a user.
+    mkdir -p "$disk_dir"
+    run_all "$disk_dir" disk "; sync"
+fi
+rm -rf "$tmpfs" "$disk_dir"
+echo
+echo "tables: $results/*.md"
