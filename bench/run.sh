@@ -5,9 +5,9 @@
 # time, CPU time, ratio to bsdtar and peak RSS of every command, beside the machine's floor for
 # the same work; writes bench/results/*.md (and the hyperfine JSON exports).
 #
-#   bench/run.sh [--quick] [--scaling] [--wasm] [--no-wheel] [--no-disk]
+#   bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--no-wheel] [--no-disk]
 #
-# --quick     3 runs a command instead of 10
+# --quick     3 runs a command instead of 10 (--runs N: N)
 # --scaling   also the many-files input at 4x and 16x (tmpfs): time should grow linearly,
 #             peak memory stay flat
 # --wasm      also the WASI command under wasmtime and the planner under Node (needs
@@ -25,14 +25,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 runs=10 scaling=0 wasm=0 wheel=1 disk=1
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+    arg="$1"
+    shift
     case "$arg" in
         --quick) runs=3 ;;
+        --runs) runs="${1:?--runs needs a number}"; shift ;;
         --scaling) scaling=1 ;;
         --wasm) wasm=1 ;;
         --no-wheel) wheel=0 ;;
         --no-disk) disk=0 ;;
-        *) echo "usage: bench/run.sh [--quick] [--scaling] [--wasm] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
     esac
 done
 for tool in hyperfine bsdtar unzip python3; do
