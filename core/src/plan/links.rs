@@ -2,6 +2,7 @@
 //! against the root, and ordered so that a link's dependencies are made before it.
 
 use super::Node;
+use super::paths::PathMap;
 use crate::action::LinkKind;
 use crate::error::{Location, PolicyError};
 use crate::policy::{LinkScope, Policy};
@@ -34,7 +35,7 @@ pub struct LinkPlan {
 }
 
 pub(super) struct Tree<'a> {
-    pub nodes: &'a HashMap<String, Node>,
+    pub nodes: &'a PathMap,
 }
 
 struct Resolution {
@@ -242,10 +243,11 @@ fn resolve(
         resolved.push(component);
         let current = resolved.join("/");
         match tree.nodes.get(&current) {
-            Some(Node::Link { link: other, .. }) if !pending[*other].superseded => {
+            Some(Node::Link { link: other, .. }) if !pending[other as usize].superseded => {
+                let other = other as usize;
                 hops += 1;
                 if hops > policy.limits.max_link_hops {
-                    let repeats = through.contains(other) || *other == index;
+                    let repeats = through.contains(&other) || other == index;
                     let rule = if repeats {
                         Rule::LinkCycle
                     } else {
@@ -259,9 +261,9 @@ fn resolve(
                         ),
                     ));
                 }
-                through.push(*other);
+                through.push(other);
                 resolved.pop();
-                let next = &pending[*other].target;
+                let next = &pending[other].target;
                 if next.starts_with('/') {
                     return match policy.links {
                         LinkScope::Anywhere => outside(String::new()),
@@ -269,7 +271,7 @@ fn resolve(
                             Rule::AbsoluteLink,
                             format!(
                                 "the symlink resolves through '{}', which points to the absolute path '{next}'",
-                                pending[*other].path
+                                pending[other].path
                             ),
                         )),
                     };

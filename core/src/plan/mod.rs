@@ -5,12 +5,14 @@
 //! so tests drive it directly.
 
 mod links;
+mod paths;
 
 use crate::entry::{RawEntry, RawKind};
 use crate::error::{Location, PolicyError, escape_bytes};
 use crate::path::{self, check_link_target, collision_key, decode_name, normalize_entry_path};
 use crate::policy::{Duplicates, LinkScope, Policy, SpecialFiles};
 use crate::rule::Rule;
+use paths::PathMap;
 use std::collections::{HashMap, HashSet};
 
 pub use links::LinkPlan;
@@ -94,12 +96,12 @@ pub struct DirMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node {
     /// A directory; index into `Planner::dirs`.
-    Dir(usize),
+    Dir(u32),
     /// A regular file or a hard link (on disk already).
     File,
     /// A pending symlink (index into `links`); `over_file` when a file of this archive is on
     /// disk underneath, which the link will replace.
-    Link { link: usize, over_file: bool },
+    Link { link: u32, over_file: bool },
 }
 
 /// The planner for one archive under one policy.
@@ -107,7 +109,7 @@ pub struct Planner<'a> {
     policy: &'a Policy,
     strip_components: usize,
     select: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
-    nodes: HashMap<String, Node>,
+    nodes: PathMap,
     dirs: Vec<DirMeta>,
     links: Vec<links::Pending>,
     /// Collision keys (portable policy only): key → first path.
@@ -137,7 +139,7 @@ impl<'a> Planner<'a> {
             policy,
             strip_components,
             select,
-            nodes: HashMap::new(),
+            nodes: PathMap::default(),
             dirs: Vec::new(),
             links: Vec::new(),
             collisions: HashMap::new(),
@@ -213,13 +215,13 @@ impl<'a> Planner<'a> {
             self.check_collision(&path)?;
         }
         let parents = self.parents(&path)?;
-        let existing = self.nodes.get(&path).copied();
+        let existing = self.nodes.get(&path);
         let is_dir = matches!(entry.kind, RawKind::Dir);
         let replace = match existing {
             None => false,
             Some(Node::Dir(index)) if is_dir => {
                 // A directory listed again is never a duplicate: its metadata is updated.
-                self.dirs[index] = self.dir_meta(&path, entry);
+                self.dirs[index as usize] = self.dir_meta(&path, entry);
                 return Ok(Step {
                     parents,
                     op: Op::Nothing,
@@ -239,7 +241,7 @@ impl<'a> Planner<'a> {
             }
             Some(Node::File) => true,
             Some(Node::Link { link, over_file }) => {
-                self.links[link].superseded = true;
+                self.links[link as usize].superseded = true;
                 over_file
             }
         };
@@ -247,11 +249,11 @@ impl<'a> Planner<'a> {
             RawKind::Dir => {
                 let index = self.dirs.len();
                 self.dirs.push(self.dir_meta(&path, entry));
-                self.nodes.insert(path.clone(), Node::Dir(index));
+                self.nodes.insert(&path, Node::Dir(index_u32(index)?))?;
                 Op::MakeDir { path, replace }
             }
             RawKind::File { size } => {
-                self.nodes.insert(path.clone(), Node::File);
+                self.nodes.insert(&path, Node::File)?;
                 Op::File {
                     path,
                     size: *size,
@@ -262,7 +264,7 @@ impl<'a> Planner<'a> {
             }
             RawKind::HardLink { target } => match self.hard_link_target(entry, target, &path)? {
                 HardTarget::File(target) => {
-                    self.nodes.insert(path.clone(), Node::File);
+                    self.nodes.insert(&path, Node::File)?;
                     Op::HardLink {
                         path,
                         target,
@@ -298,12 +300,12 @@ impl<'a> Planner<'a> {
                     superseded: false,
                 });
                 self.nodes.insert(
-                    path,
+                    &path,
                     Node::Link {
-                        link,
+                        link: index_u32(link)?,
                         over_file: replace,
                     },
-                );
+                )?;
                 Op::Deferred
             }
             RawKind::Special(_) => Op::Nothing, // returned early above
@@ -407,7 +409,7 @@ impl<'a> Planner<'a> {
                 mode: self.policy.dir_mode(0o755),
                 mtime: None,
             });
-            self.nodes.insert(dir.clone(), Node::Dir(index));
+            self.nodes.insert(dir, Node::Dir(index_u32(index)?))?;
         }
         Ok(missing)
     }
@@ -435,7 +437,7 @@ impl<'a> Planner<'a> {
         let target = normalized
             .and_then(|t| self.strip(&t))
             .ok_or_else(missing)?;
-        if target == path && self.nodes.get(path) == Some(&Node::File) {
+        if target == path && self.nodes.get(path) == Some(Node::File) {
             return Ok(HardTarget::Itself);
         }
         match self.nodes.get(&target) {
@@ -465,6 +467,16 @@ fn nothing() -> Step {
         parents: Vec::new(),
         op: Op::Nothing,
     }
+}
+
+/// Directory and link indices are u32 in a [`Node`] (see [`paths`]).
+fn index_u32(index: usize) -> Result<u32, PolicyError> {
+    u32::try_from(index).map_err(|_| {
+        PolicyError::new(
+            Rule::EntryLimit,
+            "the archive holds more than 2^32 directories or links, more than uncork can track",
+        )
+    })
 }
 
 fn depth(path: &str) -> usize {
