@@ -19,7 +19,9 @@
 # Floors (rows named floor-*): floor-inflate decompresses the tar.gz into nothing with the
 # inflate uncork uses; floor-plan is uncork's core alone (decompress, parse, plan) into a host
 # that discards everything; floor-copy is `cp -r` of the extracted tree, the kernel's cost of
-# creating the same files from data already in memory. Needs: hyperfine, bsdtar
+# creating the same files from data already in memory. With --wasm, floor-wasm-plan and
+# floor-node-plan are the planner component alone (no file written) under wasmtime and under
+# Node: the floor of the WASI command and of the Node extraction. Needs: hyperfine, bsdtar
 # (libarchive-tools), unzip, python3.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -103,6 +105,10 @@ bench() {
     if [ $wasm -eq 1 ]; then
         add uncork-wasi "$runner wasi --dir $destroot::/d --dir $(dirname "$archive")::/in -- -q /in/$(basename "$archive") -C /d/out"
         add uncork-node "node $root/wasm/js/uncork.mjs $archive -C $out"
+        if [ "$where" = tmpfs ]; then  # they write nothing: the disk would not change them
+            add floor-wasm-plan "$runner plan $archive --null"
+            add floor-node-plan "node $root/bench/node-plan.mjs $archive"
+        fi
     fi
     case "$archive" in
         *.tar.gz) add floor-inflate "$examples/inflate_null $archive" ;;

@@ -3,8 +3,9 @@
 
   bench/table.py TITLE RESULTS.json RSS.txt > TABLE.md
 
-RSS.txt holds "NAME KIB" lines. The ratio column is each command's median wall time over
-bsdtar's (below 1.0 is faster than bsdtar); rows whose name starts with "floor" are not
+RSS.txt holds "NAME KIB" lines. The ratio columns are each command's median wall time over
+bsdtar's (below 1.0 is faster than bsdtar) and over the native uncork's (how far the WASI
+command and the Node extraction are from the native host); rows whose name starts with "floor" are not
 extractors but the machine's floor for the same work (decompression alone, the tree copied).
 """
 import json
@@ -22,17 +23,19 @@ def main():
             rss[name.strip()] = int(kib)
     medians = {r["command"]: statistics.median(r["times"]) for r in results}
     base = medians.get("bsdtar")
+    native = medians.get("uncork")
     print(f"### {title}\n")
-    print("| command | median wall | CPU (user+sys) | ratio to bsdtar | peak RSS |")
-    print("|---|---|---|---|---|")
+    print("| command | median wall | CPU (user+sys) | ratio to bsdtar | to uncork | peak RSS |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         name = r["command"]
         wall = medians[name]
         cpu = r["user"] + r["system"]
         ratio = f"{wall / base:.2f}×" if base else "—"
+        to_native = f"{wall / native:.2f}×" if native else "—"
         peak = f"{rss[name] / 1024:.1f} MiB" if name in rss else "—"
         spread = f" ({min(r['times']) * 1e3:.0f}–{max(r['times']) * 1e3:.0f})"
-        print(f"| {name} | {wall * 1e3:.0f} ms{spread} | {cpu * 1e3:.0f} ms | {ratio} | {peak} |")
+        print(f"| {name} | {wall * 1e3:.0f} ms{spread} | {cpu * 1e3:.0f} ms | {ratio} | {to_native} | {peak} |")
     print()
 
 

@@ -307,6 +307,17 @@ impl<H: Host + Send + 'static> Sink for CoreSink<H> {
 /// The dump of an action stream, as [`uncork_core::dump::Dump`] writes it.
 pub type DumpSink = CoreSink<dump::Dump>;
 
+/// A sink that carries nothing out: what is left is the planner's own cost under wasmtime
+/// (decompression, parsing, planning, and handing each action across the component boundary).
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn apply(&mut self, _: wit::Action) -> Result<wit::Outcome, String> {
+        Ok(wit::Outcome::Done)
+    }
+}
+
 /// A one-line rendering of the planner's error, with its rule name when it has one.
 pub fn error_line(e: &wit::Error) -> String {
     match e {

@@ -4,9 +4,10 @@
 //! uncork-wasm-run wasi [COMPONENT] [--dir HOST[::GUEST]]... -- ARGS...
 //!     runs the uncork-wasi command as `wasmtime run --dir ...` would (default component:
 //!     target/wasm/uncork-wasi.wasm); exits with its status
-//! uncork-wasm-run plan [COMPONENT] ARCHIVE [--stream]
+//! uncork-wasm-run plan [COMPONENT] ARCHIVE [--stream] [--null]
 //!     runs the planner component on ARCHIVE and prints its action dump, then the report
-//!     (default component: target/wasm/uncork-planner.wasm)
+//!     (default component: target/wasm/uncork-planner.wasm); --null: a sink that does
+//!     nothing, and only the report (the planner's own cost, for bench/run.sh)
 //! uncork-wasm-run imports [COMPONENT]
 //!     prints the planner component's imports
 //! ```
@@ -15,7 +16,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use uncork_wasm_runner::planner::{DumpSink, Planner, Source, error_line, preset_options, wit};
+use uncork_wasm_runner::planner::{
+    DumpSink, NullSink, Planner, Sink, Source, error_line, preset_options, wit,
+};
 use uncork_wasm_runner::wasi::{Preopen, WasiCommand};
 use uncork_wasm_runner::{artifact, engine};
 use wasmtime::error::Context as _;
@@ -75,10 +78,11 @@ fn run() -> Result<ExitCode> {
         }
         "plan" => {
             let component = component_arg(&mut args, "uncork-planner.wasm")?;
-            let stream = args.iter().any(|a| a == "--stream");
+            let flag = |name: &str| args.iter().any(|a| a == name);
+            let (stream, null) = (flag("--stream"), flag("--null"));
             let archive = args
                 .iter()
-                .find(|a| *a != "--stream")
+                .find(|a| !a.starts_with("--"))
                 .context("plan needs an ARCHIVE")?;
             let planner = Planner::load(&engine, &component)?;
             let source = if stream {
@@ -86,18 +90,10 @@ fn run() -> Result<ExitCode> {
             } else {
                 Source::file(archive.as_ref())?
             };
-            let options = preset_options(wit::Preset::Data);
-            let (result, sink) = planner.plan(source, &options, DumpSink::default())?;
-            print!("{}", sink.0.text);
-            match result {
-                Ok(report) => {
-                    println!("{report:?}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("error: {}", error_line(&e));
-                    Ok(ExitCode::from(1))
-                }
+            if null {
+                plan_and_report(&planner, source, NullSink)
+            } else {
+                plan_and_report(&planner, source, DumpSink::default())
             }
         }
         "imports" => {
@@ -108,5 +104,43 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         other => bail!("unknown command '{other}' (expected wasi, plan or imports)"),
+    }
+}
+
+/// Plans `source` into `sink`, prints what the sink kept (a dump's text) and the report.
+fn plan_and_report<S: Sink + Printed>(
+    planner: &Planner,
+    source: Source,
+    sink: S,
+) -> Result<ExitCode> {
+    let options = preset_options(wit::Preset::Data);
+    let (result, sink) = planner.plan(source, &options, sink)?;
+    print!("{}", sink.printed());
+    match result {
+        Ok(report) => {
+            println!("{report:?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {}", error_line(&e));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// What a sink has to show after the run.
+trait Printed {
+    fn printed(&self) -> &str;
+}
+
+impl Printed for DumpSink {
+    fn printed(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl Printed for NullSink {
+    fn printed(&self) -> &str {
+        ""
     }
 }
