@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+mod crc32;
 pub mod dump;
 pub mod entry;
 pub mod error;

@@ -11,6 +11,7 @@
 //! read here; deflate64 (9), bzip2 (12), lzma (14), zstd (93) and xz (95) by the decoders of
 //! `format::stream` when their features are built. Encrypted entries are refused.
 
+use crate::crc32::{Crc32, crc32};
 use crate::entry::{EntrySource, RawEntry, RawKind, SourceError};
 use crate::error::{FormatError, Location, escape_bytes};
 use crate::format::stream::EntryDecoder;
@@ -178,7 +179,7 @@ struct Current {
     compressed_size: u64,
     declared: u64,
     produced: u64,
-    crc: crc32fast::Hasher,
+    crc: Crc32,
     done: bool,
 }
 
@@ -330,7 +331,7 @@ impl<R: Read + Seek> ZipSource<R> {
             compressed_size,
             declared,
             produced: 0,
-            crc: crc32fast::Hasher::new(),
+            crc: Crc32::new(),
             done: false,
         });
         Ok(())
@@ -397,7 +398,7 @@ impl<R: Read + Seek> ZipSource<R> {
                 );
                 return Err(entry_err(entry, Rule::ZipCorrupt, detail));
             }
-            let crc = cur.crc.clone().finalize();
+            let crc = cur.crc.value();
             if crc != entry.crc32 {
                 let detail = format!(
                     "CRC-32 of the data is {crc:08x}, the central directory says {:08x}",
@@ -1028,7 +1029,7 @@ fn entry_name(e: &Central) -> (Vec<u8>, NameOrigin) {
     if let Some(data) = find_extra(&e.extra, EXTRA_UNICODE_PATH)
         && data.len() >= 5
         && data[0] == 1
-        && u32_at(data, 1) == crc32fast::hash(&e.name)
+        && u32_at(data, 1) == crc32(&e.name)
         && std::str::from_utf8(&data[5..]).is_ok()
     {
         return (data[5..].to_vec(), NameOrigin::Utf8);
