@@ -88,8 +88,9 @@ bench() {
         # (measured: uncork's many-files extraction 0.08 s -> 1.7 s over six rm -rf cycles,
         # all of it in ext4's recently_deleted()). That is an artefact of the benchmark loop,
         # not of extraction.
+        # The moved tree's pages are then dropped from the cache (bench/evict.py says why).
         mkdir -p "$trash"
-        prepare="mkdir -p $trash && if [ -e $out ]; then mv $out $trash/\$(date +%s%N); fi; sync"
+        prepare="mkdir -p $trash && if [ -e $out ]; then t=$trash/\$(date +%s%N) && mv $out \$t && sync && python3 $root/bench/evict.py \$t; fi; sync"
     fi
     local cmds=() names=()
     add() { names+=("$1"); cmds+=("$2"); }

@@ -4,8 +4,9 @@
 //! wasm32, and (with flate2's `runtime_detection`) picks AVX2 inflate at run time on x86_64,
 //! which took planning a 64 MB tar.gz from 120 to 87 ms. It consumes exactly the deflate bytes
 //! from a `BufRead`, which is what multi-member handling needs. Headers and trailers are read
-//! here rather than by flate2's `GzDecoder` so that the CRC-32 is [`crate::crc32`]'s: under
-//! wasm, flate2's (zlib-rs's braid) was a third of the time on large files.
+//! here rather than by flate2's `GzDecoder` so that the CRC-32 is the core's own (`crc32.rs`):
+//! under wasm, flate2's (zlib-rs's braid) took a third of the WASI command's time on large
+//! files.
 
 use crate::crc32::Crc32;
 use crate::entry::format_in_io;
