@@ -5,8 +5,9 @@
 
 RSS.txt holds "NAME KIB" lines. The ratio columns are each command's median wall time over
 bsdtar's (below 1.0 is faster than bsdtar) and over the native uncork's (how far the WASI
-command and the Node extraction are from the native host); rows whose name starts with "floor" are not
-extractors but the machine's floor for the same work (decompression alone, the tree copied).
+command and the Node extraction are from the native host); rows whose name starts with
+"floor" are not extractors but the machine's floor for the same work (decompression alone,
+the tree copied, the planner alone).
 """
 import json
 import statistics

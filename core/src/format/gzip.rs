@@ -57,6 +57,11 @@ struct Member<R: Read> {
     size: u32,
 }
 
+/// The offset in the compressed input of the next byte `input` will hand out.
+fn position<R: Read>(input: &Input<R>) -> u64 {
+    input.get_ref().count - input.buffer().len() as u64
+}
+
 struct Counting<R> {
     inner: R,
     count: u64,
@@ -106,8 +111,7 @@ impl<R: Read> GzipReader<R> {
 
     /// Compressed bytes decoded so far (excluding read-ahead).
     fn consumed(&self) -> u64 {
-        self.input()
-            .map_or(0, |i| i.get_ref().count - i.buffer().len() as u64)
+        self.input().map_or(0, position)
     }
 
     /// Classifies an error from the decoder.
@@ -115,7 +119,7 @@ impl<R: Read> GzipReader<R> {
         if input.get_ref().failed || error.get_ref().is_some_and(|e| e.is::<FormatError>()) {
             return error;
         }
-        let at = input.get_ref().count - input.buffer().len() as u64;
+        let at = position(input);
         let member = self.members + 1;
         let format = if error.kind() == io::ErrorKind::UnexpectedEof {
             FormatError::new(
@@ -135,7 +139,7 @@ impl<R: Read> GzipReader<R> {
 /// After the last member: `Ok(true)` if another member starts, `Ok(false)` at a clean end.
 fn another_member<R: Read>(input: &mut Input<R>) -> io::Result<bool> {
     loop {
-        let at = input.get_ref().count - input.buffer().len() as u64;
+        let at = position(input);
         let buf = input.fill_buf()?;
         if buf.is_empty() {
             return Ok(false);
@@ -215,7 +219,7 @@ const FRESERVED: u8 = 0xe0;
 
 /// Reads member `member`'s header up to its deflate stream, checking what can be checked.
 fn skip_header<R: Read>(input: &mut Input<R>, member: u64) -> io::Result<()> {
-    let at = input.get_ref().count - input.buffer().len() as u64;
+    let at = position(input);
     let bad =
         |detail: String| format_in_io(FormatError::new(Rule::CorruptCompression, detail).at(at));
     let mut crc = Crc32::new();
@@ -287,7 +291,7 @@ fn check_trailer<R: Read>(
     size: u32,
     member: u64,
 ) -> io::Result<()> {
-    let at = input.get_ref().count - input.buffer().len() as u64;
+    let at = position(input);
     let mut trailer = [0u8; 8];
     input.read_exact(&mut trailer)?;
     let stored_crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);

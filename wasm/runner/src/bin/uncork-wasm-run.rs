@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uncork_wasm_runner::planner::{
-    DumpSink, NullSink, Planner, Sink, Source, error_line, preset_options, wit,
+    DumpSink, NullSink, Planner, Source, error_line, preset_options, wit,
 };
 use uncork_wasm_runner::wasi::{Preopen, WasiCommand};
 use uncork_wasm_runner::{artifact, engine};
@@ -90,10 +90,23 @@ fn run() -> Result<ExitCode> {
             } else {
                 Source::file(archive.as_ref())?
             };
-            if null {
-                plan_and_report(&planner, source, NullSink)
+            let options = preset_options(wit::Preset::Data);
+            let (result, dump) = if null {
+                (planner.plan(source, &options, NullSink)?.0, String::new())
             } else {
-                plan_and_report(&planner, source, DumpSink::default())
+                let (result, sink) = planner.plan(source, &options, DumpSink::default())?;
+                (result, sink.0.text)
+            };
+            print!("{dump}");
+            match result {
+                Ok(report) => {
+                    println!("{report:?}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {}", error_line(&e));
+                    Ok(ExitCode::from(1))
+                }
             }
         }
         "imports" => {
@@ -104,43 +117,5 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         other => bail!("unknown command '{other}' (expected wasi, plan or imports)"),
-    }
-}
-
-/// Plans `source` into `sink`, prints what the sink kept (a dump's text) and the report.
-fn plan_and_report<S: Sink + Printed>(
-    planner: &Planner,
-    source: Source,
-    sink: S,
-) -> Result<ExitCode> {
-    let options = preset_options(wit::Preset::Data);
-    let (result, sink) = planner.plan(source, &options, sink)?;
-    print!("{}", sink.printed());
-    match result {
-        Ok(report) => {
-            println!("{report:?}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {}", error_line(&e));
-            Ok(ExitCode::from(1))
-        }
-    }
-}
-
-/// What a sink has to show after the run.
-trait Printed {
-    fn printed(&self) -> &str;
-}
-
-impl Printed for DumpSink {
-    fn printed(&self) -> &str {
-        &self.0.text
-    }
-}
-
-impl Printed for NullSink {
-    fn printed(&self) -> &str {
-        ""
     }
 }
