@@ -248,6 +248,15 @@ pub trait Host {
         let _ = here;
         self.apply(action)
     }
+
+    /// Offered right after [`Action::BeginFile`] when the file's data can be decoded away from
+    /// the core (zip entries). Returning `true` takes it: no [`Action::FileData`] follows, only
+    /// [`Action::EndFile`], and the host runs `job` itself, on a thread of its own (see
+    /// [`crate::offload`] for what it must then guarantee). The default declines.
+    fn take_data(&mut self, job: &crate::offload::DataJob) -> bool {
+        let _ = job;
+        false
+    }
 }
 
 impl<H: Host + ?Sized> Host for &mut H {
@@ -261,5 +270,8 @@ impl<H: Host + ?Sized> Host for &mut H {
         here: &crate::error::Location,
     ) -> Result<Outcome, Self::Error> {
         (**self).apply_at(action, here)
+    }
+    fn take_data(&mut self, job: &crate::offload::DataJob) -> bool {
+        (**self).take_data(job)
     }
 }

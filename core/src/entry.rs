@@ -87,6 +87,16 @@ pub trait EntrySource {
 
     /// Bytes of archive stream produced so far (decompressed), for the ratio limit.
     fn output_produced(&self) -> u64;
+
+    /// The current file's data described for decoding away from this reader, when the format
+    /// allows it (zip: random access) and nothing of it was read yet.
+    fn detached_data(&self) -> Option<crate::format::zip::ZipData> {
+        None
+    }
+
+    /// The current file's data is decoded and verified elsewhere (from [`Self::detached_data`]):
+    /// count it as read to its end.
+    fn data_taken(&mut self) {}
 }
 
 /// Why a reader stopped: the archive's bytes are wrong, or reading them failed.

@@ -13,6 +13,7 @@ use crate::format::zip::ZipSource;
 #[cfg(feature = "zstd")]
 use crate::format::zstd::ZstdReader;
 use crate::format::{Format, SNIFF_LEN, detect};
+use crate::offload::DataJob;
 use crate::path::{decode_name, normalize_entry_path, strip_components};
 use crate::plan::{Op, Planner};
 use crate::policy::{Limits, Policy};
@@ -21,7 +22,7 @@ use crate::rule::Rule;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
 /// Size of the buffer file data passes through: one allocation per extraction.
-const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// What to extract and how.
 #[derive(Clone, Default)]
@@ -371,7 +372,7 @@ fn buffer_whole<R: Read, E: std::error::Error>(
     Ok(bytes)
 }
 
-fn source_error<E: std::error::Error>(error: SourceError) -> RunError<E> {
+pub(crate) fn source_error<E: std::error::Error>(error: SourceError) -> RunError<E> {
     match error {
         SourceError::Format(f) => RunError::Format(f),
         SourceError::Input(e) => RunError::Input(e),
@@ -476,19 +477,27 @@ fn run<H: Host>(
                     },
                     &here,
                 )?;
-                let mut written = 0u64;
-                loop {
-                    let n = source
-                        .read_data(&mut buf)
-                        .map_err(|e| located(source_error(e), &here))?;
-                    if n == 0 {
-                        break;
-                    }
-                    written += n as u64;
-                    sink.report.bytes += n as u64;
-                    check_sizes(written, sink.report.bytes, limits, &here)?;
-                    check_ratio(source, limits, &here)?;
-                    sink.apply(&Action::FileData { data: &buf[..n] }, &here)?;
+                let taken = source.detached_data().is_some_and(|data| {
+                    sink.host.take_data(&DataJob {
+                        data,
+                        consumed: source.input_consumed(),
+                        produced: source.output_produced(),
+                        written: sink.report.bytes,
+                        limits: limits.clone(),
+                        here: here.clone(),
+                    })
+                });
+                if taken {
+                    // The host decodes and checks it (see `crate::offload`); if it fails,
+                    // its error is the run's.
+                    source.data_taken();
+                    sink.report.bytes += *size;
+                } else {
+                    let total = sink.report.bytes;
+                    let written = copy_data(source, &mut buf, total, limits, &here, |data| {
+                        sink.apply(&Action::FileData { data }, &here)
+                    })?;
+                    sink.report.bytes += written;
                 }
                 sink.apply(&Action::EndFile, &here)?;
                 sink.report.files += 1;
@@ -560,6 +569,33 @@ fn run<H: Host>(
     Ok(report)
 }
 
+/// Streams the current file's data from `source` to `emit` in pieces of `buf`'s size,
+/// checking the size limits (`total` is the file bytes written before this file) and the ratio
+/// after each piece. Returns the file's size. The core's own loop, and a host's
+/// [`DataJob`](crate::offload::DataJob) (which must check at the same points).
+pub(crate) fn copy_data<E: std::error::Error>(
+    source: &mut dyn EntrySource,
+    buf: &mut [u8],
+    total: u64,
+    limits: &Limits,
+    here: &Location,
+    mut emit: impl FnMut(&[u8]) -> Result<(), RunError<E>>,
+) -> Result<u64, RunError<E>> {
+    let mut written = 0u64;
+    loop {
+        let n = source
+            .read_data(buf)
+            .map_err(|e| located(source_error(e), here))?;
+        if n == 0 {
+            return Ok(written);
+        }
+        written += n as u64;
+        check_sizes(written, total + written, limits, here)?;
+        check_ratio(source, limits, here)?;
+        emit(&buf[..n])?;
+    }
+}
+
 /// The host plus the report its outcomes go into.
 struct Sink<'h, H> {
     host: &'h mut H,
@@ -598,7 +634,10 @@ fn refuse<E: std::error::Error>(rule: Rule, detail: String, here: Location) -> R
     })
 }
 
-fn located<E: std::error::Error>(mut error: RunError<E>, here: &Location) -> RunError<E> {
+pub(crate) fn located<E: std::error::Error>(
+    mut error: RunError<E>,
+    here: &Location,
+) -> RunError<E> {
     if let RunError::Format(f) = &mut error {
         let offset = f.location.offset;
         f.location = Location {

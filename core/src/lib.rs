@@ -26,6 +26,7 @@ pub mod error;
 mod extract;
 pub mod format;
 pub mod memhost;
+pub mod offload;
 pub mod path;
 pub mod plan;
 pub mod policy;
@@ -38,6 +39,7 @@ pub use action::{Action, Degradation, Effect, Fallback, Host, LinkKind, Outcome}
 pub use error::{FormatError, Location, PolicyError, RunError};
 pub use extract::{Listed, ListedKind, Options, extract, extract_stream, list, list_stream};
 pub use format::Format;
+pub use offload::DataJob;
 pub use policy::{Limits, Policy, Preset};
 pub use report::Report;
 pub use rule::Rule;

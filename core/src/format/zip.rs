@@ -11,16 +11,20 @@
 //! read here; deflate64 (9), bzip2 (12), lzma (14), zstd (93) and xz (95) by the decoders of
 //! `format::stream` when their features are built. Encrypted entries are refused.
 
-use crate::crc32::{Crc32, crc32};
+mod data;
+
+pub use data::ZipData;
+
+use crate::crc32::crc32;
 use crate::entry::{EntrySource, RawEntry, RawKind, SourceError};
 use crate::error::{FormatError, Location, escape_bytes};
 use crate::format::stream::EntryDecoder;
 use crate::path::NameOrigin;
 use crate::policy::Limits;
 use crate::rule::Rule;
-use flate2::bufread::DeflateDecoder;
+use data::{DataReader, Input};
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Take};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 /// Input buffer for entry data (large reads: 8 KiB buffers cost ~27% in measurements).
 const INPUT_BUFFER: usize = 128 * 1024;
@@ -68,19 +72,14 @@ pub struct ZipSource<R: Read + Seek> {
     entries: Vec<Central>,
     /// Index into `entries` of the next entry to yield.
     next: usize,
-    /// The entry whose data `read_data` reads, if any.
-    current: Option<Current>,
-    /// The input, wrapped once for every entry: raw bytes through a buffered, limited reader,
-    /// with the inflater on top (stored entries read below it).
-    stack: DeflateDecoder<BufReader<Take<Input<R>>>>,
-    /// The current entry's decoder for the other methods (reading below the inflater).
-    other: Option<EntryDecoder>,
-    /// `Limits::max_decoder_memory`, for those decoders.
-    max_decoder_memory: u64,
+    /// Index into `entries` of the entry whose data `read_data` reads, if any.
+    reading: Option<usize>,
+    data: DataReader<R>,
     /// Raw bytes consumed by entries before the current one.
     consumed_before: u64,
     /// Decompressed bytes produced so far.
     produced: u64,
+    max_decoder_memory: u64,
     max_metadata_bytes: u64,
 }
 
@@ -94,53 +93,8 @@ impl<R: Read + Seek> std::fmt::Debug for ZipSource<R> {
     }
 }
 
-/// The input, remembering whether it failed (its errors are input errors, not corruption) and
-/// where it is.
-struct Input<R> {
-    inner: R,
-    failed: bool,
-    /// The input's position, when known.
-    pos: Option<u64>,
-}
-
-impl<R: Read> Read for Input<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.inner.read(buf) {
-            Ok(n) => {
-                self.pos = self.pos.map(|pos| pos + n as u64);
-                Ok(n)
-            }
-            Err(e) => {
-                self.failed = e.kind() != io::ErrorKind::Interrupted;
-                self.pos = None;
-                Err(e)
-            }
-        }
-    }
-}
-
-impl<R: Read + Seek> Input<R> {
-    /// Moves to `to`. Entries read in file order are separated only by a local header: such a
-    /// short gap is read past rather than sought over, which keeps a buffered input's buffer.
-    fn go_to(&mut self, to: u64) -> io::Result<()> {
-        if let Some(pos) = self.pos
-            && to >= pos
-            && to - pos <= SKIP_BY_READING
-        {
-            let gap = to - pos;
-            if io::copy(&mut self.by_ref().take(gap), &mut io::sink())? == gap {
-                return Ok(());
-            }
-        }
-        self.pos = None;
-        self.inner.seek(SeekFrom::Start(to))?;
-        self.pos = Some(to);
-        Ok(())
-    }
-}
-
 /// One central-directory entry, as stored, with what its local header said.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Central {
     /// Position in the central directory.
     index: u64,
@@ -169,18 +123,6 @@ struct Local {
     data_start: u64,
     /// Modification time from the local extended-timestamp field.
     mtime: Option<i64>,
-}
-
-/// The entry whose data is being read.
-#[derive(Debug)]
-struct Current {
-    entry: usize,
-    method: u16,
-    compressed_size: u64,
-    declared: u64,
-    produced: u64,
-    crc: Crc32,
-    done: bool,
 }
 
 /// A central header as stored, before zip64 resolution.
@@ -273,185 +215,37 @@ impl<R: Read + Seek> ZipSource<R> {
         drop(at);
         check_overlaps(&entries, &mut extents)?;
 
-        let input = Input {
-            inner: reader,
-            failed: false,
-            pos: None,
-        };
         Ok(ZipSource {
             entries,
             next: 0,
-            current: None,
-            stack: DeflateDecoder::new(BufReader::with_capacity(INPUT_BUFFER, input.take(0))),
-            other: None,
-            max_decoder_memory: limits.max_decoder_memory,
+            reading: None,
+            data: DataReader::new(Input::new(reader), limits.max_decoder_memory),
             consumed_before: 0,
             produced: 0,
+            max_decoder_memory: limits.max_decoder_memory,
             max_metadata_bytes: limits.max_metadata_bytes,
         })
     }
 
-    /// Raw bytes of the current entry consumed so far.
-    fn current_consumed(&self) -> u64 {
-        match &self.current {
-            Some(cur) => {
-                let buffered = self.stack.get_ref().buffer().len() as u64;
-                let left = self.stack.get_ref().get_ref().limit();
-                cur.compressed_size
-                    .saturating_sub(left)
-                    .saturating_sub(buffered)
-            }
-            None => 0,
-        }
-    }
-
     /// Leaves the current entry (its unread data is skipped, unverified).
     fn finish_current(&mut self) {
-        self.consumed_before += self.current_consumed();
-        self.current = None;
+        self.consumed_before += self.data.finish();
+        self.reading = None;
     }
 
     /// Positions the input at `entry`'s data and makes it current.
     fn begin_data(&mut self, entry: usize, data_start: u64) -> Result<(), SourceError> {
-        let e = &self.entries[entry];
-        let (method, compressed_size, declared) = (e.method, e.compressed_size, e.size);
-        self.other = EntryDecoder::for_method(method, declared, e.flags, self.max_decoder_memory);
-        let buffered = self.stack.get_ref().buffer().len();
-        let bufreader = self.stack.get_mut();
-        bufreader.consume(buffered);
-        let take = bufreader.get_mut();
-        take.set_limit(compressed_size);
-        take.get_mut()
-            .go_to(data_start)
-            .map_err(SourceError::Input)?;
-        self.stack.reset_data();
-        self.current = Some(Current {
-            entry,
-            method,
-            compressed_size,
-            declared,
-            produced: 0,
-            crc: Crc32::new(),
-            done: false,
-        });
+        self.data.begin(&self.entries[entry], data_start)?;
+        self.reading = Some(entry);
         Ok(())
     }
 
     /// Reads decompressed data of the current entry, verifying length and CRC at its end.
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, SourceError> {
-        let Some(cur) = self.current.as_ref() else {
+        let Some(i) = self.reading else {
             return Ok(0);
         };
-        if cur.done || buf.is_empty() {
-            return Ok(0);
-        }
-        // Never produce more than one byte past the declared size before failing.
-        let allowed = cur.declared.saturating_add(1).saturating_sub(cur.produced);
-        let want = usize::try_from(allowed)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let stored = cur.method == METHOD_STORED;
-        let empty_compressed = !stored && cur.compressed_size == 0 && cur.declared == 0;
-        let n = loop {
-            let result = if empty_compressed {
-                Ok(0)
-            } else if let Some(other) = self.other.as_mut() {
-                other.read(self.stack.get_mut(), &mut buf[..want])
-            } else if stored {
-                self.stack.get_mut().read(&mut buf[..want])
-            } else {
-                self.stack.read(&mut buf[..want])
-            };
-            match result {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.read_error(e)),
-            }
-        };
-        let Some(cur) = self.current.as_mut() else {
-            return Ok(0);
-        };
-        cur.produced += n as u64;
-        self.produced += n as u64;
-        cur.crc.update(&buf[..n]);
-        let entry = &self.entries[cur.entry];
-        if cur.produced > cur.declared {
-            let detail = format!(
-                "the entry declares {} bytes, but its data holds more",
-                cur.declared
-            );
-            return Err(entry_err(entry, Rule::ZipCorrupt, detail));
-        }
-        if n == 0 {
-            let left = self.stack.get_ref().get_ref().limit();
-            if stored && left > 0 {
-                return Err(entry_err(
-                    entry,
-                    Rule::Truncated,
-                    "the archive ends inside the entry's data",
-                ));
-            }
-            if cur.produced < cur.declared {
-                let detail = format!(
-                    "the entry declares {} bytes, but its data holds only {}",
-                    cur.declared, cur.produced
-                );
-                return Err(entry_err(entry, Rule::ZipCorrupt, detail));
-            }
-            let crc = cur.crc.value();
-            if crc != entry.crc32 {
-                let detail = format!(
-                    "CRC-32 of the data is {crc:08x}, the central directory says {:08x}",
-                    entry.crc32
-                );
-                return Err(entry_err(entry, Rule::CrcMismatch, detail));
-            }
-            cur.done = true;
-        }
-        Ok(n)
-    }
-
-    /// Classifies an error from the reader stack.
-    fn read_error(&self, error: io::Error) -> SourceError {
-        let Some(cur) = self.current.as_ref() else {
-            return SourceError::Input(error);
-        };
-        let entry = &self.entries[cur.entry];
-        let take = self.stack.get_ref().get_ref();
-        if take.get_ref().failed {
-            return SourceError::Input(error);
-        }
-        // The other methods' decoders report typed errors.
-        let mut error = error;
-        if error.get_ref().is_some_and(|e| e.is::<FormatError>()) {
-            let Some(Ok(f)) = error.into_inner().map(|e| e.downcast::<FormatError>()) else {
-                return entry_err(entry, Rule::CorruptCompression, "damaged data");
-            };
-            if f.rule != Rule::Truncated {
-                return entry_err(entry, f.rule, f.detail);
-            }
-            error = io::Error::new(io::ErrorKind::UnexpectedEof, f.detail);
-        }
-        if error.kind() == io::ErrorKind::UnexpectedEof {
-            if take.limit() > 0 {
-                return entry_err(
-                    entry,
-                    Rule::Truncated,
-                    "the archive ends inside the entry's data",
-                );
-            }
-            let detail = format!(
-                "the {} stream does not end within the entry's {} compressed bytes",
-                method_name(cur.method).unwrap_or("compressed"),
-                cur.compressed_size
-            );
-            return entry_err(entry, Rule::CorruptCompression, detail);
-        }
-        entry_err(
-            entry,
-            Rule::CorruptCompression,
-            format!("bad deflate data: {error}"),
-        )
+        self.data.read(&self.entries[i], buf, &mut self.produced)
     }
 
     /// Reads a symlink's whole target (bounded by the metadata limit).
@@ -533,11 +327,21 @@ impl<R: Read + Seek> EntrySource for ZipSource<R> {
     }
 
     fn input_consumed(&self) -> u64 {
-        self.consumed_before + self.current_consumed()
+        self.consumed_before + self.data.consumed()
     }
 
     fn output_produced(&self) -> u64 {
         self.produced
+    }
+
+    fn detached_data(&self) -> Option<ZipData> {
+        let e = &self.entries[self.reading?];
+        let local = e.local.as_ref().ok()?;
+        Some(ZipData::new(e, local.data_start, self.max_decoder_memory))
+    }
+
+    fn data_taken(&mut self) {
+        self.produced += self.data.taken();
     }
 }
 
