@@ -30,6 +30,7 @@ mod path;
 pub mod pipeline;
 mod staging;
 mod tree;
+mod workers;
 
 #[cfg(unix)]
 mod unix;
@@ -41,7 +42,7 @@ mod windows;
 use windows as platform;
 
 pub use error::{ExtractError, HostError};
-pub use host::{NativeHost, NativeReport, Observer};
+pub use host::{NativeHost, NativeReport, Observer, Writing};
 pub use options::{HostOptions, SymlinkCreator, SymlinkMode};
 
 use std::io::{Read, Seek};

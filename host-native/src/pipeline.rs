@@ -19,13 +19,15 @@
 
 use crate::error::HostError;
 use crate::host::NativeHost;
+use crate::workers;
+use std::fs::File;
 use std::io::{Read, Seek};
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use uncork_core::action::{Action, Degradation, Host, LinkKind, Outcome};
-use uncork_core::{Location, Options, Report, Rule, RunError};
+use uncork_core::{DataJob, Location, Options, Report, Rule, RunError};
 
 /// Batches queued between the threads.
 const IN_FLIGHT: usize = 4;
@@ -33,6 +35,11 @@ const IN_FLIGHT: usize = 4;
 const BATCH_BYTES: usize = 256 * 1024;
 /// Actions in one batch before it is sent.
 const BATCH_ACTIONS: usize = 512;
+/// Files from this size up are decoded by the workers when the core offers them (zip). Below
+/// it, handing a file over costs more than inflating it here: on a sdist-like zip (7,600 files,
+/// 90% under 16 KiB) taking every file made the run 1.3x slower, taking those from 64 KiB up
+/// made it slightly faster.
+const TAKE_FROM: u64 = 64 * 1024;
 
 /// An action the core emitted, owned so it can cross to the host's thread.
 #[derive(Debug)]
@@ -75,6 +82,8 @@ enum Owned {
         path: String,
         rule: Rule,
     },
+    /// The data of the file just begun, taken to be decoded by a worker (see `crate::workers`).
+    Take(Box<DataJob>),
 }
 
 impl Owned {
@@ -194,6 +203,8 @@ impl Owned {
                 mtime: *mtime,
             },
             Owned::Skip { path, rule } => Action::Skip { path, rule: *rule },
+            // Never viewed: the host thread hands it to the workers.
+            Owned::Take(_) => Action::EndFile,
         }
     }
 }
@@ -223,6 +234,8 @@ struct Forward {
     sent: Option<(Option<u64>, Option<u64>)>,
     /// Set by the host's thread when an action failed: the core stops at its next action.
     stopped: Arc<AtomicBool>,
+    /// Whether workers decode taken files (the archive is a file they can read).
+    taking: bool,
 }
 
 /// The host's thread failed (its error is reported instead of this one).
@@ -267,6 +280,17 @@ impl Host for Forward {
         }
         Ok(Outcome::Done)
     }
+
+    fn take_data(&mut self, job: &DataJob) -> bool {
+        if !self.taking || job.size() < TAKE_FROM {
+            return false;
+        }
+        self.batch.messages.push(Message {
+            action: Owned::Take(Box::new(job.clone())),
+            here: None,
+        });
+        true
+    }
 }
 
 /// The core's error with the forwarding host's error type, as the host's.
@@ -292,7 +316,21 @@ pub fn extract<R: Read + Seek + Send>(
     options: &Options<'_>,
     host: &mut NativeHost<'_>,
 ) -> Result<Report, RunError<HostError>> {
-    pipelined(host, |forward| {
+    pipelined(host, None, |forward| {
+        uncork_core::extract(input, options, forward)
+    })
+}
+
+/// Extracts a seekable input as [`extract`] does; `archive` is a second handle on the same
+/// file (not sharing `input`'s cursor: on Windows, open the file again), from which worker
+/// threads decode the entries of a zip side by side.
+pub fn extract_file<R: Read + Seek + Send>(
+    input: R,
+    archive: File,
+    options: &Options<'_>,
+    host: &mut NativeHost<'_>,
+) -> Result<Report, RunError<HostError>> {
+    pipelined(host, Some(archive), |forward| {
         uncork_core::extract(input, options, forward)
     })
 }
@@ -303,12 +341,16 @@ pub fn extract_stream<R: Read + Send>(
     options: &Options<'_>,
     host: &mut NativeHost<'_>,
 ) -> Result<Report, RunError<HostError>> {
-    pipelined(host, |forward| {
+    pipelined(host, None, |forward| {
         uncork_core::extract_stream(input, options, forward)
     })
 }
 
-fn pipelined<P>(host: &mut NativeHost<'_>, produce: P) -> Result<Report, RunError<HostError>>
+fn pipelined<P>(
+    host: &mut NativeHost<'_>,
+    archive: Option<File>,
+    produce: P,
+) -> Result<Report, RunError<HostError>>
 where
     P: FnOnce(&mut Forward) -> Result<Report, RunError<Stopped>> + Send,
 {
@@ -321,8 +363,18 @@ where
         batch: Batch::default(),
         sent: None,
         stopped: Arc::clone(&stopped),
+        taking: archive.is_some(),
     };
+    let threads = workers::count();
+    let pool = archive.map(|archive| workers::pool(archive, threads, Arc::clone(&stopped)));
     std::thread::scope(|scope| {
+        let mut workers = pool.map(|(workers, shared)| {
+            for _ in 0..threads {
+                let shared = Arc::clone(&shared);
+                scope.spawn(move || shared.work());
+            }
+            workers
+        });
         let core = scope.spawn(move || {
             let result = produce(&mut forward);
             // What is still batched goes too (unless the host already stopped).
@@ -330,35 +382,76 @@ where
             result
         });
         let mut failure: Option<RunError<HostError>> = None;
-        let mut degraded: Vec<(String, Degradation)> = Vec::new();
+        // With their position in the action stream: workers finish files out of order.
+        let mut degraded: Vec<(u64, String, Degradation)> = Vec::new();
         let mut entry = Location::default();
+        let mut seq = 0u64;
         for mut batch in batches.iter() {
             for message in batch.messages.drain(..) {
                 if let Some(here) = message.here {
                     entry = here;
                 }
-                if failure.is_none() {
-                    let action = message.action.view(&batch.data);
-                    match host.apply(&action) {
-                        Ok(Outcome::Done) => {}
-                        Ok(Outcome::Degraded(d)) => {
-                            let path = action.path().or(entry.path.as_deref()).unwrap_or("");
-                            degraded.push((path.to_owned(), d));
-                        }
-                        Err(source) => {
-                            stopped.store(true, Ordering::Relaxed);
-                            let mut location = entry.clone();
-                            if let Some(path) = action.path() {
-                                location.path = Some(path.to_owned());
+                if failure.is_some() || workers.as_ref().is_some_and(|w| w.failed()) {
+                    continue;
+                }
+                seq += 1;
+                let action = match message.action {
+                    Owned::Take(job) => {
+                        // The file was just begun: a worker writes its data and finishes it.
+                        match (host.detach_file(), workers.as_mut()) {
+                            (Ok(file), Some(workers)) => workers.submit(seq, job, file),
+                            (Err(source), _) => {
+                                stopped.store(true, Ordering::Relaxed);
+                                failure = Some(RunError::Host {
+                                    action: "write-file",
+                                    location: entry.clone(),
+                                    source,
+                                });
                             }
-                            failure = Some(RunError::Host {
-                                action: action.name(),
-                                location,
-                                source,
-                            });
+                            (Ok(_), None) => {
+                                stopped.store(true, Ordering::Relaxed);
+                                failure = Some(RunError::Host {
+                                    action: "write-file",
+                                    location: entry.clone(),
+                                    source: HostError::Protocol("file data taken with no workers"),
+                                });
+                            }
                         }
+                        continue;
+                    }
+                    action => action,
+                };
+                let action = action.view(&batch.data);
+                if let Some(workers) = workers.as_mut()
+                    && !beside_workers(&action)
+                {
+                    workers.wait();
+                    if workers.failed() {
+                        continue;
                     }
                 }
+                match host.apply(&action) {
+                    Ok(Outcome::Done) => {}
+                    Ok(Outcome::Degraded(d)) => {
+                        let path = action.path().or(entry.path.as_deref()).unwrap_or("");
+                        degraded.push((seq, path.to_owned(), d));
+                    }
+                    Err(source) => {
+                        stopped.store(true, Ordering::Relaxed);
+                        let mut location = entry.clone();
+                        if let Some(path) = action.path() {
+                            location.path = Some(path.to_owned());
+                        }
+                        failure = Some(RunError::Host {
+                            action: action.name(),
+                            location,
+                            source,
+                        });
+                    }
+                }
+            }
+            if let Some(workers) = workers.as_mut() {
+                workers.take_finished();
             }
             batch.data.clear();
             let _ = spare_tx.send(batch);
@@ -367,10 +460,18 @@ where
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        if let Some(workers) = workers.as_mut() {
+            workers.close();
+            degraded.append(&mut workers.degraded);
+            if let Some(error) = workers.failure() {
+                return Err(error);
+            }
+        }
         match (failure, produced) {
             (Some(error), _) => Err(error),
             (None, Ok(mut report)) => {
-                for (path, d) in degraded {
+                degraded.sort_by_key(|(seq, ..)| *seq);
+                for (_, path, d) in degraded {
                     report.record(&path, d);
                 }
                 Ok(report)
@@ -378,4 +479,18 @@ where
             (None, Err(error)) => Err(convert(error)),
         }
     })
+}
+
+/// Whether `action` may run while workers still write files: it creates something new and
+/// reads nothing they write. Links (a copy fallback reads its target), replacing an earlier
+/// entry (perhaps a file still being written) and directory modes and times wait for them.
+fn beside_workers(action: &Action<'_>) -> bool {
+    matches!(
+        action,
+        Action::MakeDir { replace: false, .. }
+            | Action::BeginFile { replace: false, .. }
+            | Action::FileData { .. }
+            | Action::EndFile
+            | Action::Skip { .. }
+    )
 }

@@ -181,6 +181,26 @@ pub fn generate(name: &str) -> Result<Vec<u8>, String> {
             e.crc ^= 0xdead_beef;
             zipwriter::zip(&[e], b"")
         }
+        "zip-large-duplicate" => zipwriter::zip(
+            &[
+                ZipEntry::deflated("d/a.bin", &large(100_000, 1)),
+                ZipEntry::deflated("d/b.bin", &large(80_000, 2)),
+                ZipEntry::deflated("d/a.bin", &large(120_000, 3)),
+            ],
+            b"",
+        ),
+        "zip-large-crc-then-dotdot" => {
+            let big = |name: &str, seed: u8| ZipEntry::deflated(name, &large(200_000, seed));
+            let mut bad = big("big/b.bin", 2);
+            bad.crc ^= 0x0101_0101;
+            let entries = [
+                big("big/a.bin", 1),
+                bad,
+                big("big/c.bin", 3),
+                ZipEntry::deflated("../escape.txt", b"up\n"),
+            ];
+            zipwriter::zip(&entries, b"")
+        }
         "zip-overlap" => {
             // Two central entries pointing at one local header: the "better zip bomb" shape.
             let data = vec![0u8; 1 << 20];
@@ -404,4 +424,9 @@ fn zip64_lying_size() -> Vec<u8> {
     let cd_len = out.len() as u32 - cd_at;
     out.extend(zipwriter::end_record(1, cd_len, cd_at, b""));
     out
+}
+
+/// `len` bytes that deflate well but not trivially, differing by `seed`.
+fn large(len: u32, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i % 253) as u8 ^ seed).collect()
 }

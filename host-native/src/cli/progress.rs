@@ -1,5 +1,5 @@
 //! The progress bar: on standard error, only when it is a terminal and the user did not ask for
-//! quiet or JSON output. Position: compressed bytes read; message: entries and bytes written.
+//! quiet or JSON output. Position: compressed bytes read; message: entries and bytes of the files begun.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -46,11 +46,13 @@ impl Progress {
     pub(crate) fn on_action(&mut self, action: &uncork_core::Action<'_>) {
         use uncork_core::Action;
         match action {
-            Action::FileData { data } => self.written += data.len() as u64,
-            Action::MakeDir { .. }
-            | Action::BeginFile { .. }
-            | Action::HardLink { .. }
-            | Action::Symlink { .. } => {
+            // Counted when the file begins: a zip's file data may be written by workers,
+            // with no `FileData` actions passing here.
+            Action::BeginFile { size, .. } => {
+                self.entries += 1;
+                self.written += size;
+            }
+            Action::MakeDir { .. } | Action::HardLink { .. } | Action::Symlink { .. } => {
                 self.entries += 1;
             }
             _ => return,

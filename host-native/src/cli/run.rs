@@ -126,10 +126,14 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 out(path);
             }
         });
+        let workers = input.worker_handle();
         let result = match input {
-            Input::File { reader, .. } => {
-                uncork_native::pipeline::extract(reader, options, &mut host)
-            }
+            Input::File { reader, .. } => match workers {
+                Some(archive) => {
+                    uncork_native::pipeline::extract_file(reader, archive, options, &mut host)
+                }
+                None => uncork_native::pipeline::extract(reader, options, &mut host),
+            },
             Input::Stdin(reader) => {
                 uncork_native::pipeline::extract_stream(reader, options, &mut host)
             }

@@ -238,54 +238,31 @@ impl NativeHost<'_> {
             .current
             .as_mut()
             .ok_or(HostError::Protocol("file data outside a file"))?;
-        if self.buffer.capacity() < WRITE_BUFFER {
-            self.buffer.reserve_exact(WRITE_BUFFER - self.buffer.len());
-        }
-        let written = if self.buffer.len() + data.len() > WRITE_BUFFER {
-            flush(&mut writing.file, &mut self.buffer).and_then(|()| {
-                if data.len() >= WRITE_BUFFER {
-                    writing.file.write_all(data)
-                } else {
-                    self.buffer.extend_from_slice(data);
-                    Ok(())
-                }
-            })
-        } else {
-            self.buffer.extend_from_slice(data);
-            Ok(())
-        };
-        written.map_err(|e| HostError::io("write", writing.path.clone(), e))?;
+        writing.write(&mut self.buffer, data)?;
         Ok(Outcome::Done)
     }
 
     pub(super) fn end_file(&mut self) -> Result<Outcome, HostError> {
+        if std::mem::take(&mut self.detached) {
+            // Its data, times and mode are the worker's (see `detach_file`).
+            return Ok(Outcome::Done);
+        }
         let writing = self
             .current
             .take()
             .ok_or(HostError::Protocol("a file ended that never began"))?;
-        let Writing {
-            path,
-            mut file,
-            mode,
-            mtime,
-        } = writing;
-        flush(&mut file, &mut self.buffer).map_err(|e| HostError::io("write", path.clone(), e))?;
-        let mut outcome = Outcome::Done;
-        if let Some(mtime) = mtime {
-            match system_time(mtime) {
-                Some(time) => file
-                    .set_times(FileTimes::new().set_modified(time))
-                    .map_err(|e| HostError::io("set the mtime of", path.clone(), e))?,
-                None => outcome = mtime_out_of_range(mtime),
-            }
-        }
-        match platform::apply_file_mode(&file, mode)
-            .map_err(|e| HostError::io("set the mode of", path, e))?
-        {
-            Outcome::Done => {}
-            degraded => outcome = degraded,
-        }
-        Ok(outcome)
+        writing.finish(&mut self.buffer)
+    }
+
+    /// Hands the file just begun to the caller, which writes its data and finishes it (times,
+    /// mode) elsewhere: the `EndFile` that follows is then a no-op here.
+    pub fn detach_file(&mut self) -> Result<Writing, HostError> {
+        let writing = self
+            .current
+            .take()
+            .ok_or(HostError::Protocol("no file to hand over"))?;
+        self.detached = true;
+        Ok(writing)
     }
 
     pub(super) fn hard_link(
@@ -373,6 +350,61 @@ fn colliding_name(dir: &Dir, name: &str) -> Option<String> {
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().into_string().ok())
         .find(|other| other != name && uncork_core::path::collision_key(other) == key)
+}
+
+impl Writing {
+    /// Writes `data` through `buffer` (flushed when full; large pieces go straight through).
+    pub fn write(&mut self, buffer: &mut Vec<u8>, data: &[u8]) -> Result<(), HostError> {
+        if buffer.capacity() < WRITE_BUFFER {
+            buffer.reserve_exact(WRITE_BUFFER - buffer.len());
+        }
+        let written = if buffer.len() + data.len() > WRITE_BUFFER {
+            flush(&mut self.file, buffer).and_then(|()| {
+                if data.len() >= WRITE_BUFFER {
+                    self.file.write_all(data)
+                } else {
+                    buffer.extend_from_slice(data);
+                    Ok(())
+                }
+            })
+        } else {
+            buffer.extend_from_slice(data);
+            Ok(())
+        };
+        written.map_err(|e| HostError::io("write", self.path.clone(), e))
+    }
+
+    /// Writes out what `buffer` holds, then sets the file's mtime and mode, and closes it.
+    pub fn finish(self, buffer: &mut Vec<u8>) -> Result<Outcome, HostError> {
+        let Writing {
+            path,
+            mut file,
+            mode,
+            mtime,
+        } = self;
+        flush(&mut file, buffer).map_err(|e| HostError::io("write", path.clone(), e))?;
+        let mut outcome = Outcome::Done;
+        if let Some(mtime) = mtime {
+            match system_time(mtime) {
+                Some(time) => file
+                    .set_times(FileTimes::new().set_modified(time))
+                    .map_err(|e| HostError::io("set the mtime of", path.clone(), e))?,
+                None => outcome = mtime_out_of_range(mtime),
+            }
+        }
+        match platform::apply_file_mode(&file, mode)
+            .map_err(|e| HostError::io("set the mode of", path, e))?
+        {
+            Outcome::Done => {}
+            degraded => outcome = degraded,
+        }
+        Ok(outcome)
+    }
+
+    /// The file's path in the tree.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 /// Writes out and empties the buffer.

@@ -52,6 +52,8 @@ pub struct NativeHost<'o> {
     options: HostOptions,
     creator: Arc<dyn SymlinkCreator>,
     current: Option<Writing>,
+    /// The current file was detached (`detach_file`): its `EndFile` is not ours.
+    detached: bool,
     /// The write buffer, reused by every file (one allocation per run).
     buffer: Vec<u8>,
     /// Directories that stood in the destination before the run (their mode and mtime are kept).
@@ -76,7 +78,10 @@ impl std::fmt::Debug for NativeHost<'_> {
     }
 }
 
-struct Writing {
+/// A file being written: created by `BeginFile`, finished by `EndFile` (or by whoever took it
+/// with [`NativeHost::detach_file`]).
+#[derive(Debug)]
+pub struct Writing {
     path: String,
     file: std::fs::File,
     mode: u32,
@@ -108,6 +113,7 @@ impl<'o> NativeHost<'o> {
             options,
             creator,
             current: None,
+            detached: false,
             buffer: Vec::new(),
             preexisting: HashSet::new(),
             made_dirs: HashSet::new(),

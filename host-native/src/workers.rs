@@ -1,0 +1,291 @@
+//! Worker threads that decode zip entries the core handed over (`Host::take_data`), each into
+//! the file the host thread already created for it.
+//!
+//! A zip's entries are compressed one by one, so they can be inflated side by side: on the
+//! 130 MB paddlepaddle wheel the core alone spends ~90% of its time inflating. Each worker has
+//! a buffer of its own and reads the archive by position, so workers never share a cursor with
+//! the core's reader or with each other. Jobs queue in a bounded channel: the host thread
+//! (and through it the core) waits when the workers are behind, which bounds open files and
+//! memory.
+//!
+//! Results come back with the position of their file in the action stream, so degradations are
+//! reported in the order a single thread would have reported them. A job's error stops the
+//! run: see [`Workers::wait`] and [`uncork_core::offload`] for why it outranks later errors.
+
+use crate::error::HostError;
+use crate::host::{WRITE_BUFFER, Writing};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+use uncork_core::{DataJob, Degradation, Outcome, RunError};
+
+/// Jobs waiting per worker, beyond the one it is running.
+const QUEUED_PER_WORKER: usize = 2;
+
+/// The workers to start: one per core (the core's and host's threads mostly wait on them).
+pub(crate) fn count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+/// One file's data to decode and write.
+struct Task {
+    /// Position in the action stream (orders the degradations).
+    seq: u64,
+    job: Box<DataJob>,
+    file: Writing,
+}
+
+/// What came of a task.
+enum Finished {
+    Done {
+        seq: u64,
+        path: String,
+        outcome: Outcome,
+    },
+    Failed(Box<RunError<HostError>>),
+    /// Not run: the run had already failed.
+    Dropped,
+}
+
+/// The host thread's side of the pool.
+pub(crate) struct Workers {
+    tasks: Option<SyncSender<Task>>,
+    finished: Receiver<Finished>,
+    /// Tasks sent and not yet answered.
+    pending: usize,
+    /// Degradations from finished files, with their position in the action stream.
+    pub(crate) degraded: Vec<(u64, String, Degradation)>,
+    /// The first failure by archive order (see [`Workers::failure`]).
+    failure: Option<RunError<HostError>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// What each worker thread needs.
+pub(crate) struct Shared {
+    tasks: Mutex<Receiver<Task>>,
+    finished: Sender<Finished>,
+    archive: File,
+    /// A file failed: the files queued after it (later in the archive) are dropped.
+    failed: AtomicBool,
+    /// Stops the core (at its next action) and the host thread.
+    stop: Arc<AtomicBool>,
+}
+
+/// A pool for `workers` threads reading `archive` (a handle of their own: see
+/// [`positioned`]). Start the threads with [`Shared::work`].
+pub(crate) fn pool(archive: File, workers: usize, stop: Arc<AtomicBool>) -> (Workers, Arc<Shared>) {
+    let (tasks_tx, tasks) = sync_channel(workers * QUEUED_PER_WORKER);
+    let (finished_tx, finished) = channel();
+    let shared = Arc::new(Shared {
+        tasks: Mutex::new(tasks),
+        finished: finished_tx,
+        archive,
+        failed: AtomicBool::new(false),
+        stop: Arc::clone(&stop),
+    });
+    let workers = Workers {
+        tasks: Some(tasks_tx),
+        finished,
+        pending: 0,
+        degraded: Vec::new(),
+        failure: None,
+        stop,
+    };
+    (workers, shared)
+}
+
+impl Shared {
+    /// A worker thread's loop: until the host thread closes the queue.
+    pub(crate) fn work(&self) {
+        let mut buf = DataJob::buffer();
+        let mut out = Vec::with_capacity(WRITE_BUFFER);
+        loop {
+            let task = match self.tasks.lock() {
+                Ok(tasks) => tasks.recv(),
+                Err(_) => return,
+            };
+            let Ok(Task { seq, job, file }) = task else {
+                return;
+            };
+            // Not `stop`: after the host thread fails at some entry, the files queued before it
+            // must still be checked, as one of them may hold the earlier error.
+            let finished = if self.failed.load(Ordering::Relaxed) {
+                Finished::Dropped
+            } else {
+                // A panic becomes the run's error: the host thread waits for every answer.
+                let location = job.location().clone();
+                let run = AssertUnwindSafe(|| self.run(seq, &job, file, &mut buf, &mut out));
+                let finished = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                    Finished::Failed(Box::new(RunError::Host {
+                        action: "write-file",
+                        location,
+                        source: HostError::Protocol("a worker thread panicked"),
+                    }))
+                });
+                if matches!(finished, Finished::Failed(_)) {
+                    self.failed.store(true, Ordering::Relaxed);
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+                finished
+            };
+            if self.finished.send(finished).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Decodes one file into `file` and finishes it.
+    fn run(
+        &self,
+        seq: u64,
+        job: &DataJob,
+        mut file: Writing,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> Finished {
+        out.clear();
+        let path = file.path().to_owned();
+        let wrote = job.run(Positioned::new(&self.archive), buf, |piece| {
+            file.write(out, piece)
+        });
+        let finished = match wrote {
+            Ok(()) => file.finish(out).map_err(|source| RunError::Host {
+                action: "write-file",
+                location: job.location().clone(),
+                source,
+            }),
+            Err(e) => Err(e),
+        };
+        match finished {
+            Ok(outcome) => Finished::Done { seq, path, outcome },
+            Err(e) => Finished::Failed(Box::new(e)),
+        }
+    }
+}
+
+impl Workers {
+    /// Queues a file: waits while the queue is full (taking in what finished meanwhile).
+    pub(crate) fn submit(&mut self, seq: u64, job: Box<DataJob>, file: Writing) {
+        self.take_finished();
+        let Some(tasks) = &self.tasks else { return };
+        if tasks.send(Task { seq, job, file }).is_ok() {
+            self.pending += 1;
+        }
+    }
+
+    /// Takes in what finished, without waiting.
+    pub(crate) fn take_finished(&mut self) {
+        while let Ok(finished) = self.finished.try_recv() {
+            self.record(finished);
+        }
+    }
+
+    /// Waits for every queued file to be finished.
+    pub(crate) fn wait(&mut self) {
+        while self.pending > 0 {
+            match self.finished.recv() {
+                Ok(finished) => self.record(finished),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Waits for every file, then lets the threads end.
+    pub(crate) fn close(&mut self) {
+        self.wait();
+        self.tasks = None;
+    }
+
+    /// Whether a file failed (the run stops).
+    pub(crate) fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    /// The failure, if a file failed. It is the run's error: the core does not wait for taken
+    /// files, so every error it or the host thread met after handing a file over belongs to a
+    /// later entry, which a run on one thread would never have reached. Of two failed files,
+    /// the earlier in the archive.
+    pub(crate) fn failure(&mut self) -> Option<RunError<HostError>> {
+        self.failure.take()
+    }
+
+    fn record(&mut self, finished: Finished) {
+        self.pending = self.pending.saturating_sub(1);
+        match finished {
+            Finished::Done {
+                seq,
+                path,
+                outcome: Outcome::Degraded(d),
+            } => self.degraded.push((seq, path, d)),
+            Finished::Done { .. } | Finished::Dropped => {}
+            Finished::Failed(error) => {
+                self.stop.store(true, Ordering::Relaxed);
+                let earlier = match &self.failure {
+                    Some(kept) => entry_of(&error) < entry_of(kept),
+                    None => true,
+                };
+                if earlier {
+                    self.failure = Some(*error);
+                }
+            }
+        }
+    }
+}
+
+/// The archive entry an error names (`u64::MAX` when none).
+fn entry_of(error: &RunError<HostError>) -> u64 {
+    let location = match error {
+        RunError::Format(e) => Some(&e.location),
+        RunError::Refused(e) => Some(&e.location),
+        RunError::Host { location, .. } => Some(location),
+        RunError::Input(_) => None,
+    };
+    location.and_then(|l| l.entry).unwrap_or(u64::MAX)
+}
+
+/// A reader over a file by position (`pread`), with its own cursor: many can read one handle.
+struct Positioned<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl<'a> Positioned<'a> {
+    fn new(file: &'a File) -> Self {
+        Positioned { file, pos: 0 }
+    }
+}
+
+impl Read for Positioned<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = positioned(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Positioned<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::Current(by) => self.pos.checked_add_signed(by),
+            SeekFrom::End(by) => self.file.metadata()?.len().checked_add_signed(by),
+        };
+        self.pos = pos.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        Ok(self.pos)
+    }
+}
+
+/// Reads at `pos` without using the handle's cursor. (On Windows the read moves the cursor
+/// all the same, which is why the workers get a handle the core's reader does not use.)
+#[cfg(unix)]
+fn positioned(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn positioned(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
