@@ -42,7 +42,7 @@ mod windows;
 use windows as platform;
 
 pub use error::{ExtractError, HostError};
-pub use host::{NativeHost, NativeReport, Observer, Writing};
+pub use host::{NativeHost, NativeReport, Observer};
 pub use options::{HostOptions, SymlinkCreator, SymlinkMode};
 
 use std::io::{Read, Seek};
@@ -61,6 +61,24 @@ pub fn extract_to<R: Read + Seek + Send>(
 ) -> Result<NativeReport, ExtractError> {
     let mut host = NativeHost::open(dest, host_options)?;
     let result = pipeline::extract(input, options, &mut host);
+    host.finish(result)
+}
+
+/// Extracts the archive file at `archive` into `dest`: as [`extract_to`], and a zip's entries
+/// are decoded on worker threads (one per core) reading the file by position.
+pub fn extract_path_to(
+    archive: &Path,
+    dest: &Path,
+    options: &Options<'_>,
+    host_options: HostOptions,
+) -> Result<NativeReport, ExtractError> {
+    let input = std::fs::File::open(archive)
+        .map_err(|e| HostError::io("open", archive.display().to_string(), e))?;
+    let mut host = NativeHost::open(dest, host_options)?;
+    let result = match pipeline::worker_handle(&input, archive) {
+        Some(workers) => pipeline::extract_file(input, workers, options, &mut host),
+        None => pipeline::extract(input, options, &mut host),
+    };
     host.finish(result)
 }
 

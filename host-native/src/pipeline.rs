@@ -335,6 +335,18 @@ pub fn extract_file<R: Read + Seek + Send>(
     })
 }
 
+/// A second handle on the archive file `file` (opened from `path`) for the workers of
+/// [`extract_file`]: one that does not share the core's cursor. On Unix they read by position
+/// (`pread`), so a clone of the handle serves; on Windows a positioned read moves the cursor
+/// too, so the file is opened again. `None` if that fails (then one thread decodes).
+pub fn worker_handle(file: &File, path: &std::path::Path) -> Option<File> {
+    if cfg!(unix) {
+        file.try_clone().ok()
+    } else {
+        File::open(path).ok()
+    }
+}
+
 /// Extracts a stream (standard input) with the core on its own thread.
 pub fn extract_stream<R: Read + Send>(
     input: R,

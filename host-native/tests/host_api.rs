@@ -595,3 +595,86 @@ fn windows_case_collisions_are_refused_not_overwritten() {
         .code(1);
     assert_eq!(names(&s.join("existing")), Vec::<String>::new());
 }
+
+/// `extract_path_to` decodes large zip entries on worker threads: the tree is the one a single
+/// thread writes, and a damaged entry among them fails the run (the CRC, not anything later)
+/// and leaves an existing destination as it was.
+#[test]
+fn zip_entries_decoded_by_workers_arrive_intact_or_not_at_all() {
+    let s = Scratch::new();
+    let noise = |len: usize, seed: u32| {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect::<Vec<u8>>()
+    };
+    let files: Vec<(String, Vec<u8>)> = (0..12)
+        .map(|i| {
+            (
+                format!("d/f{i:02}.bin"),
+                noise(70_000 + i * 40_000, i as u32),
+            )
+        })
+        .collect();
+    let mut entries = vec![Z::Dir("d/")];
+    entries.extend(files.iter().map(|(n, d)| Z::File(n, d, 0o644)));
+    entries.push(Z::File("d/small.txt", b"small", 0o600));
+    let good = s.archive("good.zip", &zip(&entries));
+
+    let one = s.join("one");
+    extract_to(
+        std::fs::File::open(&good).unwrap(),
+        &one,
+        &Options::default(),
+        HostOptions::default(),
+    )
+    .unwrap();
+    let many = s.join("many");
+    let done =
+        uncork_native::extract_path_to(&good, &many, &Options::default(), HostOptions::default())
+            .unwrap();
+    // Everything but the root's own mtime (the two roots were made at different times).
+    let tree = |root: &std::path::Path| {
+        let mut tree = snapshot(root);
+        tree.remove("/");
+        tree
+    };
+    let (one, many_tree) = (tree(&one), tree(&many));
+    assert!(
+        one == many_tree,
+        "{:?} != {:?}",
+        one.keys(),
+        many_tree.keys()
+    );
+    assert_eq!(done.report.files, 13);
+    for (name, data) in &files {
+        assert_eq!(&std::fs::read(many.join(name)).unwrap(), data, "{name}");
+    }
+
+    // Flip a byte in the data of f05 (stored: the CRC no longer matches).
+    let mut bytes = std::fs::read(&good).unwrap();
+    let (name, data) = &files[5];
+    let at = bytes
+        .windows(64)
+        .position(|w| w == &data[1000..1064])
+        .unwrap();
+    bytes[at] ^= 1;
+    let bad = s.archive("bad.zip", &bytes);
+    let existing = s.join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::write(existing.join("keep.txt"), "kept").unwrap();
+    let before = snapshot(&existing);
+    let err = uncork_native::extract_path_to(
+        &bad,
+        &existing,
+        &Options::default(),
+        HostOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.rule(), Some(uncork_core::Rule::CrcMismatch), "{err}");
+    assert!(err.to_string().contains(name.as_str()), "{err}");
+    assert_eq!(snapshot(&existing), before);
+}

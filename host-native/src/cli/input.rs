@@ -69,18 +69,13 @@ impl Input {
         })
     }
 
-    /// A second handle on the archive file for the workers that decode zip entries: one that
-    /// does not share the core's cursor. On Unix they read by position (`pread`), so a clone
-    /// of the handle serves; on Windows a positioned read moves the cursor too, so the file is
-    /// opened again. `None` for standard input, or if that fails (then one thread decodes).
+    /// A second handle on the archive file for the workers that decode zip entries.
     pub(crate) fn worker_handle(&self) -> Option<File> {
-        let Input::File { reader, path, .. } = self else {
-            return None;
-        };
-        if cfg!(unix) {
-            reader.inner.try_clone().ok()
-        } else {
-            File::open(path).ok()
+        match self {
+            Input::File { reader, path, .. } => {
+                uncork_native::pipeline::worker_handle(&reader.inner, path)
+            }
+            Input::Stdin(_) => None,
         }
     }
 

@@ -256,7 +256,7 @@ impl NativeHost<'_> {
 
     /// Hands the file just begun to the caller, which writes its data and finishes it (times,
     /// mode) elsewhere: the `EndFile` that follows is then a no-op here.
-    pub fn detach_file(&mut self) -> Result<Writing, HostError> {
+    pub(crate) fn detach_file(&mut self) -> Result<Writing, HostError> {
         let writing = self
             .current
             .take()
@@ -354,7 +354,7 @@ fn colliding_name(dir: &Dir, name: &str) -> Option<String> {
 
 impl Writing {
     /// Writes `data` through `buffer` (flushed when full; large pieces go straight through).
-    pub fn write(&mut self, buffer: &mut Vec<u8>, data: &[u8]) -> Result<(), HostError> {
+    pub(crate) fn write(&mut self, buffer: &mut Vec<u8>, data: &[u8]) -> Result<(), HostError> {
         if buffer.capacity() < WRITE_BUFFER {
             buffer.reserve_exact(WRITE_BUFFER - buffer.len());
         }
@@ -375,7 +375,7 @@ impl Writing {
     }
 
     /// Writes out what `buffer` holds, then sets the file's mtime and mode, and closes it.
-    pub fn finish(self, buffer: &mut Vec<u8>) -> Result<Outcome, HostError> {
+    pub(crate) fn finish(self, buffer: &mut Vec<u8>) -> Result<Outcome, HostError> {
         let Writing {
             path,
             mut file,
@@ -402,7 +402,7 @@ impl Writing {
     }
 
     /// The file's path in the tree.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 }

@@ -81,7 +81,7 @@ impl std::fmt::Debug for NativeHost<'_> {
 /// A file being written: created by `BeginFile`, finished by `EndFile` (or by whoever took it
 /// with [`NativeHost::detach_file`]).
 #[derive(Debug)]
-pub struct Writing {
+pub(crate) struct Writing {
     path: String,
     file: std::fs::File,
     mode: u32,
