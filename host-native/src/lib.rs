@@ -11,11 +11,15 @@
 //!   place on success; into an existing directory, what the run made is removed on failure.
 //! - Symlinks: real links where the platform allows, else a reported fallback (Windows: a
 //!   junction for a directory, else a copy of the already-extracted target).
+//! - Speed: the core reads, decompresses and plans on a thread of its own while the host's
+//!   thread creates the files ([`pipeline`]); for an archive given by path
+//!   ([`extract_path_to`]) a zip's larger entries are also inflated side by side on worker
+//!   threads. [`extract_to`] takes any seekable reader, with one thread decompressing.
 //!
 //! ```no_run
-//! use uncork_native::{extract_to, HostOptions};
-//! let archive = std::fs::File::open("pgpdump-1.5.tar.gz")?;
-//! let done = extract_to(archive, "out".as_ref(), &uncork_core::Options::default(), HostOptions::default())?;
+//! use uncork_native::{extract_path_to, HostOptions};
+//! let archive = std::path::Path::new("pgpdump-1.5.tar.gz");
+//! let done = extract_path_to(archive, "out".as_ref(), &uncork_core::Options::default(), HostOptions::default())?;
 //! for degraded in &done.report.degradations {
 //!     eprintln!("{degraded}");
 //! }
