@@ -10,9 +10,15 @@
 //! - a degraded outcome is recorded into the report after the core finishes, in order;
 //! - a host error stops the core at its next action (its [`Location`] was sent along, so the
 //!   error still names the entry);
-//! - memory stays bounded: at most [`IN_FLIGHT`] batches of about [`BATCH_BYTES`] each. A
+//! - memory stays bounded: at most `IN_FLIGHT` batches of about `BATCH_BYTES` each. A
 //!   batch carries its file data in one buffer, and batches go back to the core's thread to be
 //!   refilled, so file data costs no allocation (and no fresh page faults) per chunk.
+//!
+//! [`extract_file`] adds worker threads for zip archives: the core hands them the data of
+//! files of `TAKE_FROM` bytes and more, and each worker inflates and writes such a file by
+//! itself (`crate::workers`). The host's thread still creates every file, in order; it waits
+//! for the workers before anything that may read what they write (links, a replaced entry,
+//! directory modes and times), and a worker's error is the run's error.
 
 // These functions return what `uncork_core::extract` returns, for a drop-in replacement.
 #![allow(clippy::result_large_err)]
