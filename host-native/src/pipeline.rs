@@ -383,16 +383,9 @@ where
         stopped: Arc::clone(&stopped),
         taking: archive.is_some(),
     };
-    let threads = workers::count();
-    let pool = archive.map(|archive| workers::pool(archive, threads, Arc::clone(&stopped)));
     std::thread::scope(|scope| {
-        let mut workers = pool.map(|(workers, shared)| {
-            for _ in 0..threads {
-                let shared = Arc::clone(&shared);
-                scope.spawn(move || shared.work());
-            }
-            workers
-        });
+        let mut workers = archive
+            .map(|archive| workers::pool(scope, archive, workers::count(), Arc::clone(&stopped)));
         let core = scope.spawn(move || {
             let result = produce(&mut forward);
             // What is still batched goes too (unless the host already stopped).

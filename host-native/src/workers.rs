@@ -20,6 +20,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::thread::Scope;
 use uncork_core::{DataJob, Degradation, Outcome, RunError};
 
 /// Jobs waiting per worker, beyond the one it is running.
@@ -50,8 +51,13 @@ enum Finished {
     Dropped,
 }
 
-/// The host thread's side of the pool.
-pub(crate) struct Workers {
+/// The host thread's side of the pool. The threads start with the first file, so an archive
+/// that never hands one over (a tar, a zip of small files) runs without them.
+pub(crate) struct Workers<'scope, 'env> {
+    scope: &'scope Scope<'scope, 'env>,
+    shared: Arc<Shared>,
+    threads: usize,
+    started: bool,
     tasks: Option<SyncSender<Task>>,
     finished: Receiver<Finished>,
     /// Tasks sent and not yet answered.
@@ -64,7 +70,7 @@ pub(crate) struct Workers {
 }
 
 /// What each worker thread needs.
-pub(crate) struct Shared {
+struct Shared {
     tasks: Mutex<Receiver<Task>>,
     finished: Sender<Finished>,
     archive: File,
@@ -74,10 +80,15 @@ pub(crate) struct Shared {
     stop: Arc<AtomicBool>,
 }
 
-/// A pool for `workers` threads reading `archive` (a handle of their own: see
-/// [`positioned`]). Start the threads with [`Shared::work`].
-pub(crate) fn pool(archive: File, workers: usize, stop: Arc<AtomicBool>) -> (Workers, Arc<Shared>) {
-    let (tasks_tx, tasks) = sync_channel(workers * QUEUED_PER_WORKER);
+/// A pool of `threads` threads in `scope`, reading `archive` (a handle of their own: see
+/// [`positioned`]); a failed file sets `stop`.
+pub(crate) fn pool<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    archive: File,
+    threads: usize,
+    stop: Arc<AtomicBool>,
+) -> Workers<'scope, 'env> {
+    let (tasks_tx, tasks) = sync_channel(threads * QUEUED_PER_WORKER);
     let (finished_tx, finished) = channel();
     let shared = Arc::new(Shared {
         tasks: Mutex::new(tasks),
@@ -86,20 +97,23 @@ pub(crate) fn pool(archive: File, workers: usize, stop: Arc<AtomicBool>) -> (Wor
         failed: AtomicBool::new(false),
         stop: Arc::clone(&stop),
     });
-    let workers = Workers {
+    Workers {
+        scope,
+        shared,
+        threads,
+        started: false,
         tasks: Some(tasks_tx),
         finished,
         pending: 0,
         degraded: Vec::new(),
         failure: None,
         stop,
-    };
-    (workers, shared)
+    }
 }
 
 impl Shared {
     /// A worker thread's loop: until the host thread closes the queue.
-    pub(crate) fn work(&self) {
+    fn work(&self) {
         let mut buf = DataJob::buffer();
         let mut out = Vec::with_capacity(WRITE_BUFFER);
         loop {
@@ -166,9 +180,16 @@ impl Shared {
     }
 }
 
-impl Workers {
+impl Workers<'_, '_> {
     /// Queues a file: waits while the queue is full (taking in what finished meanwhile).
     pub(crate) fn submit(&mut self, seq: u64, job: Box<DataJob>, file: Writing) {
+        if !self.started {
+            self.started = true;
+            for _ in 0..self.threads {
+                let shared = Arc::clone(&self.shared);
+                self.scope.spawn(move || shared.work());
+            }
+        }
         self.take_finished();
         let Some(tasks) = &self.tasks else { return };
         if tasks.send(Task { seq, job, file }).is_ok() {
