@@ -32,6 +32,7 @@ mod host;
 mod options;
 mod path;
 pub mod pipeline;
+mod positioned;
 mod staging;
 mod tree;
 mod workers;
@@ -48,6 +49,7 @@ use windows as platform;
 pub use error::{ExtractError, HostError};
 pub use host::{NativeHost, NativeReport, Observer};
 pub use options::{HostOptions, SymlinkCreator, SymlinkMode};
+pub use positioned::PositionedFile;
 
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -76,13 +78,12 @@ pub fn extract_path_to(
     options: &Options<'_>,
     host_options: HostOptions,
 ) -> Result<NativeReport, ExtractError> {
-    let input = std::fs::File::open(archive)
+    let file = std::fs::File::open(archive)
         .map_err(|e| HostError::io("open", archive.display().to_string(), e))?;
+    let file = std::sync::Arc::new(file);
     let mut host = NativeHost::open(dest, host_options)?;
-    let result = match pipeline::worker_handle(&input, archive) {
-        Some(workers) => pipeline::extract_file(input, workers, options, &mut host),
-        None => pipeline::extract(input, options, &mut host),
-    };
+    let input = PositionedFile::new(std::sync::Arc::clone(&file));
+    let result = pipeline::extract_file(input, file, options, &mut host);
     host.finish(result)
 }
 

@@ -25,6 +25,8 @@
 
 use crate::error::HostError;
 use crate::host::NativeHost;
+#[cfg(doc)]
+use crate::positioned::PositionedFile;
 use crate::workers;
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -327,30 +329,19 @@ pub fn extract<R: Read + Seek + Send>(
     })
 }
 
-/// Extracts a seekable input as [`extract`] does; `archive` is a second handle on the same
-/// file (not sharing `input`'s cursor: on Windows, open the file again), from which worker
-/// threads decode the entries of a zip side by side.
+/// Extracts a seekable input as [`extract`] does, while worker threads decode the entries of a
+/// zip side by side, reading `archive` by position. `input` must read the same file without
+/// relying on the handle's cursor, which the workers' reads may move (Windows): a
+/// [`PositionedFile`] on `archive`, as [`crate::extract_path_to`] and the CLI give it.
 pub fn extract_file<R: Read + Seek + Send>(
     input: R,
-    archive: File,
+    archive: Arc<File>,
     options: &Options<'_>,
     host: &mut NativeHost<'_>,
 ) -> Result<Report, RunError<HostError>> {
     pipelined(host, Some(archive), |forward| {
         uncork_core::extract(input, options, forward)
     })
-}
-
-/// A second handle on the archive file `file` (opened from `path`) for the workers of
-/// [`extract_file`]: one that does not share the core's cursor. On Unix they read by position
-/// (`pread`), so a clone of the handle serves; on Windows a positioned read moves the cursor
-/// too, so the file is opened again. `None` if that fails (then one thread decodes).
-pub fn worker_handle(file: &File, path: &std::path::Path) -> Option<File> {
-    if cfg!(unix) {
-        file.try_clone().ok()
-    } else {
-        File::open(path).ok()
-    }
 }
 
 /// Extracts a stream (standard input) with the core on its own thread.
@@ -366,7 +357,7 @@ pub fn extract_stream<R: Read + Send>(
 
 fn pipelined<P>(
     host: &mut NativeHost<'_>,
-    archive: Option<File>,
+    archive: Option<Arc<File>>,
     produce: P,
 ) -> Result<Report, RunError<HostError>>
 where

@@ -3,10 +3,10 @@
 //!
 //! A zip's entries are compressed one by one, so they can be inflated side by side: on the
 //! 130 MB paddlepaddle wheel the core alone spends ~90% of its time inflating. Each worker has
-//! a buffer of its own and reads the archive by position, so workers never share a cursor with
-//! the core's reader or with each other. Jobs queue in a bounded channel: the host thread
-//! (and through it the core) waits when the workers are behind, which bounds open files and
-//! memory.
+//! a buffer of its own and reads the archive by position ([`PositionedFile`]), as the core's
+//! reader must too: they share one handle, and none of them moves its cursor. Jobs queue in a
+//! bounded channel: the host thread (and through it the core) waits when the workers are
+//! behind, which bounds open files and memory.
 //!
 //! Results come back with the position of their file in the action stream, so degradations are
 //! reported in the order a single thread would have reported them. A job's error stops the
@@ -14,8 +14,8 @@
 
 use crate::error::HostError;
 use crate::host::{WRITE_BUFFER, Writing};
+use crate::positioned::PositionedFile;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -73,18 +73,18 @@ pub(crate) struct Workers<'scope, 'env> {
 struct Shared {
     tasks: Mutex<Receiver<Task>>,
     finished: Sender<Finished>,
-    archive: File,
+    archive: Arc<File>,
     /// A file failed: the files queued after it (later in the archive) are dropped.
     failed: AtomicBool,
     /// Stops the core (at its next action) and the host thread.
     stop: Arc<AtomicBool>,
 }
 
-/// A pool of `threads` threads in `scope`, reading `archive` (a handle of their own: see
-/// [`positioned`]); a failed file sets `stop`.
+/// A pool of `threads` threads in `scope`, reading `archive` by position (each with a
+/// cursor of its own); a failed file sets `stop`.
 pub(crate) fn pool<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
-    archive: File,
+    archive: Arc<File>,
     threads: usize,
     stop: Arc<AtomicBool>,
 ) -> Workers<'scope, 'env> {
@@ -162,9 +162,11 @@ impl Shared {
     ) -> Finished {
         out.clear();
         let path = file.path().to_owned();
-        let wrote = job.run(Positioned::new(&self.archive), buf, |piece| {
-            file.write(out, piece)
-        });
+        let wrote = job.run(
+            PositionedFile::new(Arc::clone(&self.archive)),
+            buf,
+            |piece| file.write(out, piece),
+        );
         let finished = match wrote {
             Ok(()) => file.finish(out).map_err(|source| RunError::Host {
                 action: "write-file",
@@ -265,48 +267,4 @@ fn entry_of(error: &RunError<HostError>) -> u64 {
         RunError::Input(_) => None,
     };
     location.and_then(|l| l.entry).unwrap_or(u64::MAX)
-}
-
-/// A reader over a file by position (`pread`), with its own cursor: many can read one handle.
-struct Positioned<'a> {
-    file: &'a File,
-    pos: u64,
-}
-
-impl<'a> Positioned<'a> {
-    fn new(file: &'a File) -> Self {
-        Positioned { file, pos: 0 }
-    }
-}
-
-impl Read for Positioned<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = positioned(self.file, buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for Positioned<'_> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let pos = match to {
-            SeekFrom::Start(at) => Some(at),
-            SeekFrom::Current(by) => self.pos.checked_add_signed(by),
-            SeekFrom::End(by) => self.file.metadata()?.len().checked_add_signed(by),
-        };
-        self.pos = pos.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        Ok(self.pos)
-    }
-}
-
-/// Reads at `pos` without using the handle's cursor. (On Windows the read moves the cursor
-/// all the same, which is why the workers get a handle the core's reader does not use.)
-#[cfg(unix)]
-fn positioned(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, pos)
-}
-
-#[cfg(windows)]
-fn positioned(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
 }

@@ -6,6 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use uncork_native::PositionedFile;
 
 /// A reader that counts the (compressed) bytes read so far: its position.
 #[derive(Debug)]
@@ -41,7 +42,7 @@ impl<R: Seek> Seek for Counting<R> {
 pub(crate) enum Input {
     /// A file: its size is known, and zip can seek.
     File {
-        reader: Counting<File>,
+        reader: Counting<PositionedFile>,
         size: u64,
         path: PathBuf,
     },
@@ -63,18 +64,17 @@ impl Input {
             .metadata()
             .with_context(|| format!("cannot read the archive '{}'", path.display()))?;
         Ok(Input::File {
-            reader: Counting::new(file, count),
+            reader: Counting::new(PositionedFile::new(Arc::new(file)), count),
             size: meta.len(),
             path: path.to_owned(),
         })
     }
 
-    /// A second handle on the archive file for the workers that decode zip entries.
-    pub(crate) fn worker_handle(&self) -> Option<File> {
+    /// The archive file's handle, for the workers that decode zip entries (the reader reads
+    /// it by position too).
+    pub(crate) fn worker_handle(&self) -> Option<Arc<File>> {
         match self {
-            Input::File { reader, path, .. } => {
-                uncork_native::pipeline::worker_handle(&reader.inner, path)
-            }
+            Input::File { reader, .. } => Some(Arc::clone(reader.inner.file())),
             Input::Stdin(_) => None,
         }
     }
