@@ -80,10 +80,8 @@ pub fn extract_path_to(
 ) -> Result<NativeReport, ExtractError> {
     let file = std::fs::File::open(archive)
         .map_err(|e| HostError::io("open", archive.display().to_string(), e))?;
-    let file = std::sync::Arc::new(file);
     let mut host = NativeHost::open(dest, host_options)?;
-    let input = PositionedFile::new(std::sync::Arc::clone(&file));
-    let result = pipeline::extract_file(input, file, options, &mut host);
+    let result = pipeline::extract_file(std::sync::Arc::new(file), |r| r, options, &mut host);
     host.finish(result)
 }
 

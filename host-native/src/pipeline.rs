@@ -25,7 +25,6 @@
 
 use crate::error::HostError;
 use crate::host::NativeHost;
-#[cfg(doc)]
 use crate::positioned::PositionedFile;
 use crate::workers;
 use std::fs::File;
@@ -238,8 +237,8 @@ struct Forward {
     /// Emptied batches coming back from the host's thread, to be filled again.
     spare: Receiver<Batch>,
     batch: Batch,
-    /// The entry (index and offset) whose location was last sent.
-    sent: Option<(Option<u64>, Option<u64>)>,
+    /// The location last sent.
+    sent: Option<Location>,
     /// Set by the host's thread when an action failed: the core stops at its next action.
     stopped: Arc<AtomicBool>,
     /// Whether workers decode taken files (the archive is a file they can read).
@@ -274,9 +273,10 @@ impl Host for Forward {
             return Err(Stopped);
         }
         let owned = Owned::new(action, &mut self.batch.data);
-        let key = Some((here.entry, here.offset));
-        let here = (self.sent != key).then(|| {
-            self.sent = key;
+        // Sent again when anything in it changed: a file's path arrives after the directories
+        // its entry implied, under the same entry and offset.
+        let here = (self.sent.as_ref() != Some(here)).then(|| {
+            self.sent = Some(here.clone());
             here.clone()
         });
         self.batch.messages.push(Message {
@@ -329,16 +329,21 @@ pub fn extract<R: Read + Seek + Send>(
     })
 }
 
-/// Extracts a seekable input as [`extract`] does, while worker threads decode the entries of a
-/// zip side by side, reading `archive` by position. `input` must read the same file without
-/// relying on the handle's cursor, which the workers' reads may move (Windows): a
-/// [`PositionedFile`] on `archive`, as [`crate::extract_path_to`] and the CLI give it.
-pub fn extract_file<R: Read + Seek + Send>(
-    input: R,
+/// Extracts the archive file `archive` as [`extract`] does, while worker threads decode the
+/// entries of a zip side by side. Everyone reads `archive` by position, each with a cursor of
+/// its own (a positioned read moves the handle's cursor on Windows): the core reads it through
+/// `wrap(`[`PositionedFile`]`)`, which may add to the reader (the CLI counts the bytes read).
+pub fn extract_file<R, W>(
     archive: Arc<File>,
+    wrap: W,
     options: &Options<'_>,
     host: &mut NativeHost<'_>,
-) -> Result<Report, RunError<HostError>> {
+) -> Result<Report, RunError<HostError>>
+where
+    R: Read + Seek + Send,
+    W: FnOnce(PositionedFile) -> R,
+{
+    let input = wrap(PositionedFile::new(Arc::clone(&archive)));
     pipelined(host, Some(archive), |forward| {
         uncork_core::extract(input, options, forward)
     })

@@ -17,7 +17,7 @@ use crate::host::{WRITE_BUFFER, Writing};
 use crate::positioned::PositionedFile;
 use std::fs::File;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::Scope;
@@ -46,7 +46,8 @@ enum Finished {
         path: String,
         outcome: Outcome,
     },
-    Failed(Box<RunError<HostError>>),
+    /// With its position in the action stream (the archive's order).
+    Failed(u64, Box<RunError<HostError>>),
     /// Not run: the run had already failed.
     Dropped,
 }
@@ -64,8 +65,8 @@ pub(crate) struct Workers<'scope, 'env> {
     pending: usize,
     /// Degradations from finished files, with their position in the action stream.
     pub(crate) degraded: Vec<(u64, String, Degradation)>,
-    /// The first failure by archive order (see [`Workers::failure`]).
-    failure: Option<RunError<HostError>>,
+    /// The earliest failure in archive order, with its position (see [`Workers::failure`]).
+    failure: Option<(u64, RunError<HostError>)>,
     stop: Arc<AtomicBool>,
 }
 
@@ -74,8 +75,9 @@ struct Shared {
     tasks: Mutex<Receiver<Task>>,
     finished: Sender<Finished>,
     archive: Arc<File>,
-    /// A file failed: the files queued after it (later in the archive) are dropped.
-    failed: AtomicBool,
+    /// The position of the earliest file that failed (`u64::MAX`: none): the files after it
+    /// in the archive are dropped, those before it still run (one may fail earlier).
+    failed_at: AtomicU64,
     /// Stops the core (at its next action) and the host thread.
     stop: Arc<AtomicBool>,
 }
@@ -94,7 +96,7 @@ pub(crate) fn pool<'scope, 'env>(
         tasks: Mutex::new(tasks),
         finished: finished_tx,
         archive,
-        failed: AtomicBool::new(false),
+        failed_at: AtomicU64::new(u64::MAX),
         stop: Arc::clone(&stop),
     });
     Workers {
@@ -126,21 +128,22 @@ impl Shared {
             };
             // Not `stop`: after the host thread fails at some entry, the files queued before it
             // must still be checked, as one of them may hold the earlier error.
-            let finished = if self.failed.load(Ordering::Relaxed) {
+            let finished = if seq > self.failed_at.load(Ordering::SeqCst) {
                 Finished::Dropped
             } else {
                 // A panic becomes the run's error: the host thread waits for every answer.
                 let location = job.location().clone();
                 let run = AssertUnwindSafe(|| self.run(seq, &job, file, &mut buf, &mut out));
                 let finished = std::panic::catch_unwind(run).unwrap_or_else(|_| {
-                    Finished::Failed(Box::new(RunError::Host {
+                    let error = RunError::Host {
                         action: "write-file",
                         location,
                         source: HostError::Protocol("a worker thread panicked"),
-                    }))
+                    };
+                    Finished::Failed(seq, Box::new(error))
                 });
-                if matches!(finished, Finished::Failed(_)) {
-                    self.failed.store(true, Ordering::Relaxed);
+                if matches!(finished, Finished::Failed(..)) {
+                    self.failed_at.fetch_min(seq, Ordering::SeqCst);
                     self.stop.store(true, Ordering::Relaxed);
                 }
                 finished
@@ -177,7 +180,7 @@ impl Shared {
         };
         match finished {
             Ok(outcome) => Finished::Done { seq, path, outcome },
-            Err(e) => Finished::Failed(Box::new(e)),
+            Err(e) => Finished::Failed(seq, Box::new(e)),
         }
     }
 }
@@ -232,7 +235,7 @@ impl Workers<'_, '_> {
     /// later entry, which a run on one thread would never have reached. Of two failed files,
     /// the earlier in the archive.
     pub(crate) fn failure(&mut self) -> Option<RunError<HostError>> {
-        self.failure.take()
+        self.failure.take().map(|(_, error)| error)
     }
 
     fn record(&mut self, finished: Finished) {
@@ -244,27 +247,12 @@ impl Workers<'_, '_> {
                 outcome: Outcome::Degraded(d),
             } => self.degraded.push((seq, path, d)),
             Finished::Done { .. } | Finished::Dropped => {}
-            Finished::Failed(error) => {
+            Finished::Failed(seq, error) => {
                 self.stop.store(true, Ordering::Relaxed);
-                let earlier = match &self.failure {
-                    Some(kept) => entry_of(&error) < entry_of(kept),
-                    None => true,
-                };
-                if earlier {
-                    self.failure = Some(*error);
+                if self.failure.as_ref().is_none_or(|(kept, _)| seq < *kept) {
+                    self.failure = Some((seq, *error));
                 }
             }
         }
     }
-}
-
-/// The archive entry an error names (`u64::MAX` when none).
-fn entry_of(error: &RunError<HostError>) -> u64 {
-    let location = match error {
-        RunError::Format(e) => Some(&e.location),
-        RunError::Refused(e) => Some(&e.location),
-        RunError::Host { location, .. } => Some(location),
-        RunError::Input(_) => None,
-    };
-    location.and_then(|l| l.entry).unwrap_or(u64::MAX)
 }

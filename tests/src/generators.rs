@@ -189,6 +189,14 @@ pub fn generate(name: &str) -> Result<Vec<u8>, String> {
             ],
             b"",
         ),
+        "zip-large-two-bad-crcs" => {
+            let mut slow = ZipEntry::deflated("big/slow.bin", &large(1_000_000, 1));
+            slow.crc ^= 1;
+            let mut quick = ZipEntry::deflated("big/quick.bin", &large(70_000, 2));
+            quick.crc ^= 1;
+            let entries = [ZipEntry::deflated("big/ok.bin", &large(80_000, 3)), slow, quick];
+            zipwriter::zip(&entries, b"")
+        }
         "zip-large-crc-then-dotdot" => {
             let big = |name: &str, seed: u8| ZipEntry::deflated(name, &large(200_000, seed));
             let mut bad = big("big/b.bin", 2);

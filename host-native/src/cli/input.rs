@@ -19,6 +19,11 @@ impl<R> Counting<R> {
     pub(crate) fn new(inner: R, count: Arc<AtomicU64>) -> Self {
         Counting { inner, count }
     }
+
+    /// The reader and the count, apart (to wrap another reader with the same count).
+    pub(crate) fn into_parts(self) -> (R, Arc<AtomicU64>) {
+        (self.inner, self.count)
+    }
 }
 
 impl<R: Read> Read for Counting<R> {
@@ -68,15 +73,6 @@ impl Input {
             size: meta.len(),
             path: path.to_owned(),
         })
-    }
-
-    /// The archive file's handle, for the workers that decode zip entries (the reader reads
-    /// it by position too).
-    pub(crate) fn worker_handle(&self) -> Option<Arc<File>> {
-        match self {
-            Input::File { reader, .. } => Some(Arc::clone(reader.inner.file())),
-            Input::Stdin(_) => None,
-        }
     }
 
     /// The input's size, when known (for the progress bar).

@@ -2,7 +2,7 @@
 
 use super::args::{CheckArgs, Command, ExtractArgs, ReadArgs};
 use super::failure::Failure;
-use super::input::Input;
+use super::input::{Counting, Input};
 use super::json::{
     self, CheckJson, ExtractJson, FailureJson, ListJson, ListedJson, PlanJson, ReportJson,
 };
@@ -126,14 +126,18 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 out(path);
             }
         });
-        let workers = input.worker_handle();
         let result = match input {
-            Input::File { reader, .. } => match workers {
-                Some(archive) => {
-                    uncork_native::pipeline::extract_file(reader, archive, options, &mut host)
-                }
-                None => uncork_native::pipeline::extract(reader, options, &mut host),
-            },
+            Input::File { reader, .. } => {
+                // The file again, for the core and the zip workers alike (read by position).
+                let (file, count) = reader.into_parts();
+                let wrap = |reader| Counting::new(reader, count);
+                uncork_native::pipeline::extract_file(
+                    Arc::clone(file.file()),
+                    wrap,
+                    options,
+                    &mut host,
+                )
+            }
             Input::Stdin(reader) => {
                 uncork_native::pipeline::extract_stream(reader, options, &mut host)
             }
