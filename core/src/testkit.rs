@@ -89,3 +89,75 @@ pub fn founding_case_tar() -> Vec<u8> {
         ("pkg/README.md", b'0', "", b"# pkg\n", 0o644),
     ])
 }
+
+/// Extracts `archive` into a [`MemHost`](crate::memhost::MemHost) through a host that takes
+/// every file's data the core offers ([`Host::take_data`](crate::Host::take_data)) and
+/// decodes it at once, on the spot: the action stream the inner host sees is then the core's
+/// own, so any difference from a plain [`extract`](crate::extract) is the
+/// [`DataJob`](crate::DataJob)'s. A job's error is the run's, ahead of the core's (as a host
+/// with worker threads must report it). Returns the result, the tree, and the files taken.
+pub fn extract_taking(
+    archive: &[u8],
+    options: &crate::Options<'_>,
+) -> (
+    Result<crate::Report, crate::RunError<crate::memhost::Violation>>,
+    crate::memhost::MemHost,
+    usize,
+) {
+    let mut host = Taking {
+        inner: crate::memhost::MemHost::default(),
+        archive,
+        buf: crate::DataJob::buffer(),
+        taken: 0,
+        failed: None,
+    };
+    let result = crate::extract(std::io::Cursor::new(archive), options, &mut host);
+    let result = match host.failed.take() {
+        Some(job_error) => Err(job_error),
+        None => result,
+    };
+    (result, host.inner, host.taken)
+}
+
+/// A run's outcome as text, for comparing two runs: the report and the tree, or the error.
+pub fn outcome_text(
+    result: &Result<crate::Report, crate::RunError<crate::memhost::Violation>>,
+    host: &crate::memhost::MemHost,
+) -> String {
+    match result {
+        Ok(report) => format!("{report:?}\n{}", host.manifest()),
+        Err(e) => format!("error: {e:?}"),
+    }
+}
+
+struct Taking<'a> {
+    inner: crate::memhost::MemHost,
+    archive: &'a [u8],
+    buf: Vec<u8>,
+    taken: usize,
+    /// The first job's error.
+    failed: Option<crate::RunError<crate::memhost::Violation>>,
+}
+
+impl crate::Host for Taking<'_> {
+    type Error = crate::memhost::Violation;
+
+    fn apply(
+        &mut self,
+        action: &crate::Action<'_>,
+    ) -> Result<crate::Outcome, crate::memhost::Violation> {
+        self.inner.apply(action)
+    }
+
+    fn take_data(&mut self, job: &crate::DataJob) -> bool {
+        self.taken += 1;
+        if self.failed.is_none() {
+            let inner = &mut self.inner;
+            let result = job.run(std::io::Cursor::new(self.archive), &mut self.buf, |data| {
+                inner.apply(&crate::Action::FileData { data }).map(|_| ())
+            });
+            self.failed = result.err();
+        }
+        true
+    }
+}

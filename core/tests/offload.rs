@@ -1,15 +1,16 @@
-//! A host that takes every file's data (`Host::take_data`) and decodes it with its own handle
+//! A host that takes every file's data (`Host::take_data`) and decodes it with its own reader
 //! on the archive gets the same tree, the same report and the same error as the core decoding
 //! it itself: on every zip of the peer suites, under the default limits and under limits tight
 //! enough to stop many of them part-way (entry size and total; ratio).
 
-// A test harness, not the core: it opens the peer files from disk.
+// A test harness, not the core: it reads the peer files from disk.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use std::fs::File;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use uncork_core::memhost::{MemHost, Violation};
-use uncork_core::{Action, DataJob, Host, Limits, Options, Outcome, Policy, RunError, extract};
+use uncork_core::memhost::MemHost;
+use uncork_core::testkit::{extract_taking, outcome_text};
+use uncork_core::{Limits, Options, Policy, extract};
 
 fn peer_zips() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-suites");
@@ -38,46 +39,7 @@ fn peer_zips() -> Vec<PathBuf> {
     out
 }
 
-/// Takes every job and runs it at once, on the same thread, into the inner host: the action
-/// stream it sees is then the core's own, and any difference is the job's.
-struct Taking<'a> {
-    inner: MemHost,
-    archive: &'a Path,
-    buf: Vec<u8>,
-    taken: usize,
-    /// The first job's error: the run's error, ahead of anything the core reports later.
-    failed: Option<RunError<Violation>>,
-}
-
-impl Host for Taking<'_> {
-    type Error = Violation;
-
-    fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, Violation> {
-        self.inner.apply(action)
-    }
-
-    fn take_data(&mut self, job: &DataJob) -> bool {
-        self.taken += 1;
-        if self.failed.is_none() {
-            let archive = File::open(self.archive).expect("archive opens again");
-            let inner = &mut self.inner;
-            let result = job.run(archive, &mut self.buf, |data| {
-                inner.apply(&Action::FileData { data }).map(|_| ())
-            });
-            self.failed = result.err();
-        }
-        true
-    }
-}
-
-/// What a run gave: the tree and the report, or the error's text.
-fn outcome(result: Result<uncork_core::Report, RunError<Violation>>, host: &MemHost) -> String {
-    match result {
-        Ok(report) => format!("{report:?}\n{}", host.manifest()),
-        Err(e) => format!("error: {e:?}"),
-    }
-}
-
+/// Both ways under `limits`; returns the files taken.
 fn compare(path: &Path, limits: &Limits) -> usize {
     let options = Options {
         policy: Policy {
@@ -86,26 +48,18 @@ fn compare(path: &Path, limits: &Limits) -> usize {
         },
         ..Options::default()
     };
+    let bytes = std::fs::read(path).expect("peer zip reads");
     let mut alone = MemHost::default();
-    let file = File::open(path).expect("peer zip opens");
-    let expected = outcome(extract(file, &options, &mut alone), &alone);
-
-    let mut taking = Taking {
-        inner: MemHost::default(),
-        archive: path,
-        buf: DataJob::buffer(),
-        taken: 0,
-        failed: None,
-    };
-    let file = File::open(path).expect("peer zip opens");
-    let result = extract(file, &options, &mut taking);
-    let result = match taking.failed.take() {
-        Some(job_error) => Err(job_error),
-        None => result,
-    };
-    let got = outcome(result, &taking.inner);
-    assert_eq!(got, expected, "{}", path.display());
-    taking.taken
+    let result = extract(Cursor::new(&bytes), &options, &mut alone);
+    let expected = outcome_text(&result, &alone);
+    let (result, taking, taken) = extract_taking(&bytes, &options);
+    assert_eq!(
+        outcome_text(&result, &taking),
+        expected,
+        "{}",
+        path.display()
+    );
+    taken
 }
 
 #[test]

@@ -5,11 +5,9 @@
 //! must give the same tree, report and error.
 
 use std::io::Cursor;
-use uncork_core::memhost::{MemHost, Violation};
-use uncork_core::{
-    Action, DataJob, Format, Host, Limits, Options, Outcome, Policy, Preset, Report, RunError,
-    extract,
-};
+use uncork_core::memhost::MemHost;
+use uncork_core::testkit::{extract_taking, outcome_text};
+use uncork_core::{Format, Limits, Options, Policy, Preset, RunError, extract};
 
 pub fn run(bytes: &[u8], format: Option<Format>) {
     // One policy per input (speed): the input's length picks the preset, so both link scopes
@@ -41,57 +39,10 @@ pub fn run(bytes: &[u8], format: Option<Format>) {
         Err(RunError::Host { source, .. }) => panic!("order contract violated: {source}"),
         Err(_) => {}
     }
-    let expected = outcome(alone, &host);
-
-    let mut taking = Taking {
-        inner: MemHost::default(),
-        archive: bytes,
-        buf: DataJob::buffer(),
-        failed: None,
-    };
-    let result = extract(Cursor::new(bytes), &options, &mut taking);
-    let result = match taking.failed.take() {
-        Some(job_error) => Err(job_error),
-        None => result,
-    };
+    let (taken, taking, _) = extract_taking(bytes, &options);
     assert_eq!(
-        outcome(result, &taking.inner),
-        expected,
+        outcome_text(&taken, &taking),
+        outcome_text(&alone, &host),
         "taken data decoded differently"
     );
-}
-
-/// Takes every file's data and decodes it at once into the inner host.
-struct Taking<'a> {
-    inner: MemHost,
-    archive: &'a [u8],
-    buf: Vec<u8>,
-    /// The first job's error: the run's, ahead of anything the core reports later.
-    failed: Option<RunError<Violation>>,
-}
-
-impl Host for Taking<'_> {
-    type Error = Violation;
-
-    fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, Violation> {
-        self.inner.apply(action)
-    }
-
-    fn take_data(&mut self, job: &DataJob) -> bool {
-        if self.failed.is_none() {
-            let inner = &mut self.inner;
-            let result = job.run(Cursor::new(self.archive), &mut self.buf, |data| {
-                inner.apply(&Action::FileData { data }).map(|_| ())
-            });
-            self.failed = result.err();
-        }
-        true
-    }
-}
-
-fn outcome(result: Result<Report, RunError<Violation>>, host: &MemHost) -> String {
-    match result {
-        Ok(report) => format!("{report:?}\n{}", host.manifest()),
-        Err(e) => format!("error: {e:?}"),
-    }
 }

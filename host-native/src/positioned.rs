@@ -3,7 +3,8 @@
 //! The zip workers and the core's reader all read the archive through one handle. Reading by
 //! position (`pread` on Unix, `ReadFile` at an offset on Windows) leaves each reader's place
 //! its own. The handle's own cursor is never relied on: on Windows a positioned read moves it
-//! too. (A second handle opened from the path would avoid that, but under Wine opening the
+//! too. (Windows also runs the reads of a synchronous handle one at a time: the workers still
+//! inflate side by side, only their reads queue.) (A second handle opened from the path would avoid that, but under Wine opening the
 //! archive twice made a few `uncork.exe` runs in a thousand die of a signal.)
 
 use std::fs::File;

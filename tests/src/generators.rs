@@ -194,7 +194,11 @@ pub fn generate(name: &str) -> Result<Vec<u8>, String> {
             slow.crc ^= 1;
             let mut quick = ZipEntry::deflated("big/quick.bin", &large(70_000, 2));
             quick.crc ^= 1;
-            let entries = [ZipEntry::deflated("big/ok.bin", &large(80_000, 3)), slow, quick];
+            let entries = [
+                ZipEntry::deflated("big/ok.bin", &large(80_000, 3)),
+                slow,
+                quick,
+            ];
             zipwriter::zip(&entries, b"")
         }
         "zip-large-crc-then-dotdot" => {
