@@ -290,7 +290,8 @@ impl Host for Forward {
     }
 
     fn take_data(&mut self, job: &DataJob) -> bool {
-        if !self.taking || job.size() < TAKE_FROM {
+        // After a failure the core is about to stop: nothing more is handed over.
+        if !self.taking || job.size() < TAKE_FROM || self.stopped.load(Ordering::Relaxed) {
             return false;
         }
         self.batch.messages.push(Message {
