@@ -7,7 +7,7 @@
 
 Usage: bench/make-inputs.py OUTDIR [--scale N]   (N multiplies the many-files input)
 """
-import gzip, io, os, random, sys, tarfile, zipfile
+import argparse, gzip, io, os, random, tarfile, zipfile
 
 def words(rng, n):
     vocab = ["def", "return", "self", "import", "numpy", "array", "if", "else", "for", "in",
@@ -69,8 +69,15 @@ def write_zip(path, entries):
             z.writestr(info, b"" if data is None else data)
 
 def main():
-    out = sys.argv[1]
-    scale = int(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1
+    parser = argparse.ArgumentParser(description="Writes uncork's benchmark inputs, the same "
+                                     "bytes on every run and machine.")
+    parser.add_argument("outdir", help="where the inputs go (created if missing)")
+    parser.add_argument("--scale", type=int, default=1, metavar="N",
+                        help="multiply the many-files input by N (only it is written)")
+    args = parser.parse_args()
+    out, scale = args.outdir, args.scale
+    if scale < 1:
+        parser.error("--scale must be 1 or more")
     os.makedirs(out, exist_ok=True)
     suffix = "" if scale == 1 else f"-x{scale}"
     entries = many_files(random.Random(1), scale)
