@@ -42,6 +42,11 @@ pub fn artifact(name: &str) -> Result<PathBuf> {
 pub fn engine() -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // `UNCORK_PERFMAP=1`: wasmtime writes /tmp/perf-PID.map, so `perf report` names the
+    // guest's functions (how the WASI command's profile in bench/README.md was taken).
+    if std::env::var_os("UNCORK_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
 }
 

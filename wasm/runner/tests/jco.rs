@@ -1,78 +1,14 @@
 //! The planner component under Node (jco transpile + wasm/js's node:fs sink) extracts the
 //! native core's tree exactly: kinds, contents, link targets and modes (Node can set them).
 
-use std::collections::BTreeMap;
-use std::io::Cursor;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{Modes, disk_tree, native_tree, repo};
+use std::path::Path;
 use std::process::Command;
-use uncork_core::memhost::{MemHost, MemNode};
 use uncork_core::policy::Preset;
-use uncork_core::{Options, Policy, testkit};
+use uncork_core::testkit;
 use uncork_wasm_runner::artifact;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
-    Dir(u32),
-    File(u32, Vec<u8>),
-    Link(String),
-}
-
-fn disk_tree(root: &Path) -> BTreeMap<String, Node> {
-    let mut tree = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            let mode = meta.permissions().mode() & 0o7777;
-            let node = if meta.file_type().is_symlink() {
-                Node::Link(
-                    std::fs::read_link(&path)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                )
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                Node::Dir(mode)
-            } else {
-                Node::File(mode, std::fs::read(&path).unwrap())
-            };
-            tree.insert(rel, node);
-        }
-    }
-    tree
-}
-
-fn native_tree(archive: &[u8], preset: Preset) -> BTreeMap<String, Node> {
-    let mut host = MemHost::default();
-    let options = Options {
-        policy: Policy::preset(preset),
-        ..Options::default()
-    };
-    uncork_core::extract(Cursor::new(archive), &options, &mut host).unwrap();
-    host.tree
-        .into_iter()
-        .map(|(path, node)| {
-            let node = match node {
-                MemNode::Dir { mode, .. } => Node::Dir(mode),
-                MemNode::File { data, mode, .. } => Node::File(mode, data),
-                MemNode::Symlink { target, .. } => Node::Link(target),
-            };
-            (path, node)
-        })
-        .collect()
-}
 
 struct Out {
     code: Option<i32>,
@@ -110,8 +46,8 @@ fn extract_and_compare(archive_path: &Path, preset: Preset) -> String {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let archive = std::fs::read(archive_path).unwrap();
     assert_eq!(
-        disk_tree(&dest),
-        native_tree(&archive, preset),
+        disk_tree(&dest, Modes::Compared),
+        native_tree(&archive, preset, Modes::Compared),
         "{} under {preset}",
         archive_path.display()
     );

@@ -1,13 +1,14 @@
 //! The `uncork-wasi` command under wasmtime extracts the same tree as the native core's
 //! in-memory reference host, reports what WASI cannot do, and never writes through a link.
 
+mod common;
+
+use common::{Modes, Node, disk_tree, native_tree, repo};
 use std::collections::BTreeMap;
-use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
-use uncork_core::memhost::{MemHost, MemNode};
 use uncork_core::policy::Preset;
-use uncork_core::{Options, Policy, testkit};
+use uncork_core::testkit;
 use uncork_wasm_runner::wasi::{Preopen, Run, WasiCommand};
 use uncork_wasm_runner::{artifact, engine};
 
@@ -18,70 +19,6 @@ fn command() -> &'static WasiCommand {
         WasiCommand::load(&engine, &artifact("uncork-wasi.wasm").expect("artifact"))
             .expect("uncork-wasi component")
     })
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A node of an extracted tree, as far as WASI can tell (no modes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
-    Dir,
-    File(Vec<u8>),
-    Link(String),
-}
-
-fn disk_tree(root: &Path) -> BTreeMap<String, Node> {
-    let mut tree = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            let node = if meta.file_type().is_symlink() {
-                Node::Link(
-                    std::fs::read_link(&path)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                )
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                Node::Dir
-            } else {
-                Node::File(std::fs::read(&path).unwrap())
-            };
-            tree.insert(rel, node);
-        }
-    }
-    tree
-}
-
-/// The native core's tree for `archive` under `preset`, in WASI's terms.
-fn native_tree(archive: &[u8], preset: Preset) -> BTreeMap<String, Node> {
-    let mut host = MemHost::default();
-    let options = Options {
-        policy: Policy::preset(preset),
-        ..Options::default()
-    };
-    uncork_core::extract(Cursor::new(archive), &options, &mut host).unwrap();
-    host.tree
-        .into_iter()
-        .map(|(path, node)| {
-            let node = match node {
-                MemNode::Dir { .. } => Node::Dir,
-                MemNode::File { data, .. } => Node::File(data),
-                MemNode::Symlink { target, .. } => Node::Link(target),
-            };
-            (path, node)
-        })
-        .collect()
 }
 
 /// Runs `uncork-wasi` with `input` as `/in` and `output` as `/out`.
@@ -117,8 +54,8 @@ fn the_founding_case_extracts_as_natively() {
         );
         assert_eq!(run.code, 0, "{name}: {run:?}");
         let archive_bytes = std::fs::read(repo().join("examples").join(name)).unwrap();
-        let expected = native_tree(&archive_bytes, Preset::Data);
-        assert_eq!(disk_tree(out.path()), expected, "{name}");
+        let expected = native_tree(&archive_bytes, Preset::Data, Modes::Ignored);
+        assert_eq!(disk_tree(out.path(), Modes::Ignored), expected, "{name}");
         assert_eq!(
             expected.get("pgpdump-1.5/README"),
             Some(&Node::Link("README.md".into())),
@@ -164,9 +101,9 @@ fn a_refused_link_becomes_a_reported_copy() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let tree = disk_tree(out.path());
+    let tree = disk_tree(out.path(), Modes::Ignored);
     let readme_md = tree.get("pgpdump-1.5/README.md").cloned();
-    assert!(matches!(readme_md, Some(Node::File(_))));
+    assert!(matches!(readme_md, Some(Node::File(..))));
     assert_eq!(
         tree.get("pgpdump-1.5/README").cloned(),
         readme_md,
@@ -218,7 +155,7 @@ fn links_hard_links_and_replacements_match_the_native_tree() {
             ],
         );
         assert_eq!(run.code, 0, "{run:?}");
-        let mut expected = native_tree(&archive, Preset::Tar);
+        let mut expected = native_tree(&archive, Preset::Tar, Modes::Ignored);
         if links_as_copies {
             // A link resolves to its final target; a copy holds what that target holds.
             let resolve = |tree: &BTreeMap<String, Node>, path: &str| -> Node {
@@ -240,7 +177,7 @@ fn links_hard_links_and_replacements_match_the_native_tree() {
                 .map(|(p, _)| (p.clone(), resolve(&expected, p)))
                 .collect();
             for (path, node) in copies {
-                if node == Node::Dir {
+                if matches!(node, Node::Dir(_)) {
                     let children: Vec<(String, Node)> = expected
                         .range(format!("top/sub/")..)
                         .take_while(|(p, _)| p.starts_with("top/sub/"))
@@ -251,7 +188,7 @@ fn links_hard_links_and_replacements_match_the_native_tree() {
                 expected.insert(path, node);
             }
         }
-        let tree = disk_tree(&out.path().join("x/y"));
+        let tree = disk_tree(&out.path().join("x/y"), Modes::Ignored);
         assert_eq!(tree, expected, "--symlinks {symlinks}");
         assert!(!tree.contains_key("top/dev"), "devices are never made");
         assert_eq!(

@@ -1,0 +1,93 @@
+//! What the runner's tests share: a tree read back from disk, and the native core's tree for
+//! the same archive (its in-memory reference host) in the same terms.
+
+// Each test binary compiles this module for itself and uses only part of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use uncork_core::memhost::{MemHost, MemNode};
+use uncork_core::policy::Preset;
+use uncork_core::{Options, Policy};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the host under test can set permission bits (Node can, WASI has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modes {
+    Compared,
+    Ignored,
+}
+
+/// A node of an extracted tree; modes are `None` when [`Modes::Ignored`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Dir(Option<u32>),
+    File(Option<u32>, Vec<u8>),
+    Link(String),
+}
+
+impl Modes {
+    fn keep(self, mode: u32) -> Option<u32> {
+        (self == Modes::Compared).then_some(mode & 0o7777)
+    }
+}
+
+/// Everything below `root`, by relative path; links are read, never followed.
+pub fn disk_tree(root: &Path, modes: Modes) -> BTreeMap<String, Node> {
+    let mut tree = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = modes.keep(meta.permissions().mode());
+            let node = if meta.file_type().is_symlink() {
+                Node::Link(
+                    std::fs::read_link(&path)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                )
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                Node::Dir(mode)
+            } else {
+                Node::File(mode, std::fs::read(&path).unwrap())
+            };
+            tree.insert(rel, node);
+        }
+    }
+    tree
+}
+
+/// The native core's tree for `archive` under `preset`.
+pub fn native_tree(archive: &[u8], preset: Preset, modes: Modes) -> BTreeMap<String, Node> {
+    let mut host = MemHost::default();
+    let options = Options {
+        policy: Policy::preset(preset),
+        ..Options::default()
+    };
+    uncork_core::extract(Cursor::new(archive), &options, &mut host).unwrap();
+    host.tree
+        .into_iter()
+        .map(|(path, node)| {
+            let node = match node {
+                MemNode::Dir { mode, .. } => Node::Dir(modes.keep(mode)),
+                MemNode::File { data, mode, .. } => Node::File(modes.keep(mode), data),
+                MemNode::Symlink { target, .. } => Node::Link(target),
+            };
+            (path, node)
+        })
+        .collect()
+}
