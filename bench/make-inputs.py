@@ -5,9 +5,13 @@
                      shaped like a large Python sdist (numpy); plus many-files.zip
   large-files.tar.gz ~320 MB uncompressed in 5 files of mixed compressibility; plus .zip
 
-Usage: bench/make-inputs.py OUTDIR [--scale N]   (N multiplies the many-files input)
+  --codecs           many-files.tar.{xz,bz2,zst}: the same tar, compressed otherwise (xz and
+                     bzip2 by Python's modules; zstd -3 by the zstd command, the same bytes for
+                     the same zstd version)
+
+Usage: bench/make-inputs.py OUTDIR [--scale N | --codecs]   (N multiplies the many-files input)
 """
-import argparse, gzip, io, os, random, tarfile, zipfile
+import argparse, bz2, gzip, io, lzma, os, random, subprocess, tarfile, zipfile
 
 def words(rng, n):
     vocab = ["def", "return", "self", "import", "numpy", "array", "if", "else", "for", "in",
@@ -68,16 +72,33 @@ def write_zip(path, entries):
             info.compress_type = zipfile.ZIP_STORED if data is None else zipfile.ZIP_DEFLATED
             z.writestr(info, b"" if data is None else data)
 
+def write_codecs(out):
+    """The many-files tar compressed with xz, bzip2 and zstd: for comparing decoders."""
+    with gzip.open(f"{out}/many-files.tar.gz", "rb") as f:
+        tar = f.read()
+    with open(f"{out}/many-files.tar.xz", "wb") as f:
+        f.write(lzma.compress(tar, preset=6))
+    with open(f"{out}/many-files.tar.bz2", "wb") as f:
+        f.write(bz2.compress(tar, 9))
+    subprocess.run(["zstd", "-q", "-f", "-3", "-o", f"{out}/many-files.tar.zst"], input=tar,
+                   check=True)
+    print(f"many-files.tar.{{xz,bz2,zst}}: {len(tar) / 1e6:.1f} MB of tar each")
+
 def main():
     parser = argparse.ArgumentParser(description="Writes uncork's benchmark inputs, the same "
                                      "bytes on every run and machine.")
     parser.add_argument("outdir", help="where the inputs go (created if missing)")
     parser.add_argument("--scale", type=int, default=1, metavar="N",
                         help="multiply the many-files input by N (only it is written)")
+    parser.add_argument("--codecs", action="store_true",
+                        help="write many-files.tar.{xz,bz2,zst} from OUTDIR/many-files.tar.gz")
     args = parser.parse_args()
     out, scale = args.outdir, args.scale
     if scale < 1:
         parser.error("--scale must be 1 or more")
+    if args.codecs:
+        write_codecs(out)
+        return
     os.makedirs(out, exist_ok=True)
     suffix = "" if scale == 1 else f"-x{scale}"
     entries = many_files(random.Random(1), scale)

@@ -5,13 +5,15 @@
 # time, CPU time, ratio to bsdtar and peak RSS of every command, beside the machine's floor for
 # the same work; writes bench/results/*.md (and the hyperfine JSON exports).
 #
-#   bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--no-wheel] [--no-disk]
+#   bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--codecs] [--no-wheel] [--no-disk]
 #
 # --quick     3 runs a command instead of 10 (--runs N: N)
 # --scaling   also the many-files input at 4x and 16x (tmpfs): time should grow linearly,
 #             peak memory stay flat
 # --wasm      also the WASI command under wasmtime and the planner under Node (needs
 #             scripts/build-wasm.sh and the uncork-wasm-run runner built)
+# --codecs    also the many-files tar compressed with xz, bzip2 and zstd (tmpfs): uncork's
+#             pure-Rust decoders against the peers' C ones (needs zstd, xz, bzip2)
 # --no-wheel  skip the real wheel (paddlepaddle 2.6.2, 126 MB, 2,478 files), which is fetched
 #             from PyPI once and checked against its sha256
 # --no-disk   tmpfs only
@@ -26,7 +28,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-runs=10 scaling=0 wasm=0 wheel=1 disk=1
+runs=10 scaling=0 wasm=0 wheel=1 disk=1 codecs=0
 while [ $# -gt 0 ]; do
     arg="$1"
     shift
@@ -37,11 +39,14 @@ while [ $# -gt 0 ]; do
         --wasm) wasm=1 ;;
         --no-wheel) wheel=0 ;;
         --no-disk) disk=0 ;;
-        *) echo "usage: bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
+        --codecs) codecs=1 ;;
+        *) echo "usage: bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--codecs] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
     esac
 done
-for tool in hyperfine bsdtar unzip python3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libarchive-tools unzip)" >&2; exit 2; }
+tools=(hyperfine bsdtar unzip python3)
+[ $codecs -eq 1 ] && tools+=(zstd xz bzip2)  # GNU tar runs them; make-inputs.py runs zstd
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libarchive-tools unzip zstd xz-utils bzip2)" >&2; exit 2; }
 done
 
 cargo build --release --quiet -p uncork-native
@@ -57,6 +62,9 @@ inputs="$root/bench/inputs"
 results="$root/bench/results"
 mkdir -p "$inputs" "$results"
 [ -f "$inputs/many-files.tar.gz" ] || python3 bench/make-inputs.py "$inputs"
+if [ $codecs -eq 1 ] && [ ! -f "$inputs/many-files.tar.zst" ]; then
+    python3 bench/make-inputs.py "$inputs" --codecs
+fi
 if [ $scaling -eq 1 ]; then
     for n in 4 16; do
         [ -f "$inputs/many-files-x$n.tar.gz" ] || python3 bench/make-inputs.py "$inputs" --scale "$n"
@@ -101,7 +109,10 @@ bench() {
             add unzip "unzip -q $archive -d $out" ;;
         *)
             add gnu-tar "mkdir -p $out && tar -xf $archive -C $out"
-            add python-tarfile "python3 -c '$pytar' $archive $out" ;;
+            # Python's tarfile reads no zstd before 3.14.
+            if [[ "$archive" != *.tar.zst ]] || python3 -c 'import compression.zstd' 2>/dev/null; then
+                add python-tarfile "python3 -c '$pytar' $archive $out"
+            fi ;;
     esac
     if [ $wasm -eq 1 ]; then
         add uncork-wasi "$runner wasi --dir $destroot::/d --dir $(dirname "$archive")::/in -- -q /in/$(basename "$archive") -C /d/out"
@@ -150,6 +161,11 @@ run_all "$tmpfs" tmpfs
 if [ $scaling -eq 1 ]; then
     for n in 4 16; do
         bench "many-files-x$n-tar-gz-tmpfs" "$inputs/many-files-x$n.tar.gz" "$tmpfs"
+    done
+fi
+if [ $codecs -eq 1 ]; then
+    for c in xz bz2 zst; do
+        bench "many-files-tar-$c-tmpfs" "$inputs/many-files.tar.$c" "$tmpfs"
     done
 fi
 if [ $disk -eq 1 ]; then
