@@ -6,6 +6,7 @@
 # the same work; writes bench/results/*.md (and the hyperfine JSON exports).
 #
 #   bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--codecs] [--no-wheel] [--no-disk]
+#                [--only PATTERN]
 #
 # --quick     3 runs a command instead of 10 (--runs N: N)
 # --scaling   also the many-files input at 4x and 16x (tmpfs): time should grow linearly,
@@ -17,6 +18,7 @@
 # --no-wheel  skip the real wheel (paddlepaddle 2.6.2, 126 MB, 2,478 files), which is fetched
 #             from PyPI once and checked against its sha256
 # --no-disk   tmpfs only
+# --only P    only the inputs whose table name contains P (many-files-zip-disk, -tmpfs, x16)
 #
 # Floors (rows named floor-*): floor-inflate decompresses the tar.gz into nothing with the
 # inflate uncork uses; floor-plan is uncork's core alone (decompress, parse, plan) into a host
@@ -28,7 +30,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-runs=10 scaling=0 wasm=0 wheel=1 disk=1 codecs=0
+runs=10 scaling=0 wasm=0 wheel=1 disk=1 codecs=0 only=""
 while [ $# -gt 0 ]; do
     arg="$1"
     shift
@@ -40,7 +42,8 @@ while [ $# -gt 0 ]; do
         --no-wheel) wheel=0 ;;
         --no-disk) disk=0 ;;
         --codecs) codecs=1 ;;
-        *) echo "usage: bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--codecs] [--no-wheel] [--no-disk]" >&2; exit 2 ;;
+        --only) only="${1:?--only needs a pattern}"; shift ;;
+        *) echo "usage: bench/run.sh [--quick | --runs N] [--scaling] [--wasm] [--codecs] [--no-wheel] [--no-disk] [--only PATTERN]" >&2; exit 2 ;;
     esac
 done
 tools=(hyperfine bsdtar unzip python3)
@@ -48,6 +51,11 @@ tools=(hyperfine bsdtar unzip python3)
 for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libarchive-tools unzip zstd xz-utils bzip2)" >&2; exit 2; }
 done
+
+if [ $disk -eq 1 ] && { [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null || ! command -v losetup >/dev/null; }; then
+    echo "bench: the disk runs need root, mkfs.ext4 and losetup (a fresh filesystem per input); --no-disk skips them" >&2
+    exit 2
+fi
 
 cargo build --release --quiet -p uncork-native
 cargo build --release --quiet -p uncork-core --example plan_null --example inflate_null
@@ -84,19 +92,52 @@ fi
 
 pytar='import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="data")'
 
+# fresh_fs DIR: a new, empty ext4 (without a journal, like this VM's disk) mounted at DIR,
+# backed by target/bench-fs.img on the disk through a loop device doing direct I/O (so the
+# image's own pages are not cached twice). Needs root.
+fresh_fs() {
+    drop_fs "$1"
+    # 32 GiB (the largest input leaves ~20 GB of trees), an inode per 32 KiB (~1M: the
+    # many-files input leaves ~400k files), inode tables written now rather than by a
+    # background thread during the runs.
+    truncate -s 32G "$fs_image"
+    mkfs.ext4 -q -F -O ^has_journal -i 32768 -E lazy_itable_init=0,lazy_journal_init=0 "$fs_image"
+    sync
+    mkdir -p "$1"
+    mount -o loop,direct-io=on "$fs_image" "$1" 2>/dev/null || {
+        local dev
+        dev="$(losetup --direct-io=on -f --show "$fs_image")" && mount "$dev" "$1"
+    }
+}
+
+# drop_fs DIR: unmounts what fresh_fs mounted at DIR (nothing if it is not mounted).
+drop_fs() {
+    if mountpoint -q "$1"; then
+        local dev
+        dev="$(findmnt -n -o SOURCE "$1")"
+        umount "$1"
+        case "$dev" in /dev/loop*) losetup -d "$dev" 2>/dev/null || true ;; esac
+    fi
+    rm -f "$fs_image"
+}
+
 # bench NAME ARCHIVE DESTROOT [disk]: every extractor that reads ARCHIVE, into DESTROOT/out.
 bench() {
     local name="$1" archive="$2" destroot="$3" where="${4:-tmpfs}" out="$3/out" ref="$3/ref"
+    [[ "$name" == *"$only"* ]] || return 0
     local prepare="rm -rf $out" trash="$3/trash"
     if [ "$where" = disk ]; then
-        # On disk, a run's tree is moved aside rather than deleted, and each run starts with
-        # nothing dirty. ext4 without a journal (as on these VMs) will not reuse an inode
-        # freed within the last minute and scans past every such inode on each create, so
-        # deleting the previous tree makes file creation slower run after run for every tool
-        # (measured: uncork's many-files extraction 0.08 s -> 1.7 s over six rm -rf cycles,
-        # all of it in ext4's recently_deleted()). That is an artefact of the benchmark loop,
-        # not of extraction.
-        # The moved tree's pages are then dropped from the cache (bench/evict.py says why).
+        # On disk, each input gets a new, empty filesystem (fresh_fs), and within an input a
+        # run's tree is moved aside, never deleted. ext4 without a journal (as on these VMs)
+        # will not reuse an inode freed in the last minute, five more while its inode table is
+        # dirty, and scans past every such inode on each create: deleting trees during a
+        # benchmark made file creation slower run after run for every tool (uncork's
+        # many-files extraction went 0.08 s -> 1.7 s over six rm -rf cycles, all of it in
+        # ext4's recently_deleted()), and trees deleted minutes earlier still made one whole
+        # input 3-5x slower for the tools that ran first. That is the benchmark's history,
+        # not extraction. Each run starts with nothing dirty (`sync`); the moved tree's pages
+        # are dropped from the cache (bench/evict.py says why).
+        fresh_fs "$destroot"
         mkdir -p "$trash"
         prepare="mkdir -p $trash && if [ -e $out ]; then t=$trash/\$(date +%s%N) && mv $out \$t && sync && python3 $root/bench/evict.py \$t; fi; sync"
     fi
@@ -139,8 +180,11 @@ bench() {
         rm -rf "$out"
         echo "${names[$i]} $(/usr/bin/time -f %M sh -c "${cmds[$i]}" 2>&1 >/dev/null | tail -n 1)" >> "$results/$name.rss"
     done
-    rm -rf "$out" "$ref" "$trash"
-    if [ "$where" = disk ]; then sync && sleep 61; fi  # let the freed inodes age (see above)
+    if [ "$where" = disk ]; then
+        drop_fs "$destroot"
+    else
+        rm -rf "$out" "$ref" "$trash"
+    fi
     python3 bench/table.py "$name into $destroot" "$results/$name.json" "$results/$name.rss" \
         | tee "$results/$name.md"
 }
@@ -156,6 +200,7 @@ run_all() {
 
 tmpfs=/dev/shm/uncork-bench
 disk_dir="$root/target/bench-disk"
+fs_image="$root/target/bench-fs.img"
 mkdir -p "$tmpfs"
 run_all "$tmpfs" tmpfs
 if [ $scaling -eq 1 ]; then
@@ -172,9 +217,9 @@ if [ $disk -eq 1 ]; then
     # Each run starts with nothing dirty (sync in the preparation), so one run's writeback
     # does not land in the next one's time; the run's own writeback happens after it exits,
     # as it does for a user.
-    mkdir -p "$disk_dir"
+    trap 'drop_fs "$disk_dir"' EXIT
     run_all "$disk_dir" disk
 fi
-rm -rf "$tmpfs" "$disk_dir"
+rm -rf "$tmpfs"
 echo
 echo "tables: $results/*.md"
