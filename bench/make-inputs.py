@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Deterministic benchmark inputs (same bytes on every run and machine).
+"""Deterministic benchmark inputs (same bytes on every run and machine, but for --codecs: see
+there).
 
-  many-files.tar.gz  ~64 MB uncompressed, ~7,700 files in ~400 directories, source-like text,
+  many-files.tar.gz  ~64 MB uncompressed, 7,600 files in 400 directories, source-like text,
                      shaped like a large Python sdist (numpy); plus many-files.zip
   large-files.tar.gz ~320 MB uncompressed in 5 files of mixed compressibility; plus .zip
 
   --codecs           many-files.tar.{xz,bz2,zst}: the same tar, compressed otherwise (xz and
-                     bzip2 by Python's modules; zstd -3 by the zstd command, the same bytes for
-                     the same zstd version)
+                     bzip2 by Python's modules, zstd -3 by the zstd command: the same bytes for
+                     the same liblzma, libbz2 and zstd versions)
 
 Usage: bench/make-inputs.py OUTDIR [--scale N | --codecs]   (N multiplies the many-files input)
 """
@@ -88,15 +89,18 @@ def main():
     parser = argparse.ArgumentParser(description="Writes uncork's benchmark inputs, the same "
                                      "bytes on every run and machine.")
     parser.add_argument("outdir", help="where the inputs go (created if missing)")
-    parser.add_argument("--scale", type=int, default=1, metavar="N",
-                        help="multiply the many-files input by N (only it is written)")
-    parser.add_argument("--codecs", action="store_true",
-                        help="write many-files.tar.{xz,bz2,zst} from OUTDIR/many-files.tar.gz")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--scale", type=int, default=1, metavar="N",
+                       help="multiply the many-files input by N (only it is written)")
+    which.add_argument("--codecs", action="store_true",
+                       help="write many-files.tar.{xz,bz2,zst} from OUTDIR/many-files.tar.gz")
     args = parser.parse_args()
     out, scale = args.outdir, args.scale
     if scale < 1:
         parser.error("--scale must be 1 or more")
     if args.codecs:
+        if not os.path.isfile(f"{out}/many-files.tar.gz"):
+            parser.error(f"--codecs reads {out}/many-files.tar.gz: write it first (without --codecs)")
         write_codecs(out)
         return
     os.makedirs(out, exist_ok=True)

@@ -25,7 +25,8 @@
 # that discards everything; floor-copy is `cp -r` of the extracted tree, the kernel's cost of
 # creating the same files from data already in memory. With --wasm, floor-wasm-plan and
 # floor-node-plan are the planner component alone (no file written) under wasmtime and under
-# Node: the floor of the WASI command and of the Node extraction. Needs: hyperfine, bsdtar
+# Node: the floor of the WASI command and of the Node extraction. The disk runs need root,
+# mkfs.ext4 and losetup (a new filesystem per input). Needs: hyperfine, bsdtar
 # (libarchive-tools), unzip, python3.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,9 +53,27 @@ for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libarchive-tools unzip zstd xz-utils bzip2)" >&2; exit 2; }
 done
 
-if [ $disk -eq 1 ] && { [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null || ! command -v losetup >/dev/null; }; then
-    echo "bench: the disk runs need root, mkfs.ext4 and losetup (a fresh filesystem per input); --no-disk skips them" >&2
-    exit 2
+# The disk runs (if any input of theirs is selected) need a fresh filesystem per input: root,
+# mkfs.ext4 and losetup, and room on the disk for every tree one input leaves behind: up to 8
+# commands x (runs + 2) trees of up to 460 MB (the wheel) and 8,000 files (many-files).
+fs_gib=$(( (runs + 2) * 8 * 460 / 1024 + 4 ))
+fs_inodes=$(( (runs + 2) * 8 * 9000 + 65536 ))
+if [ $disk -eq 1 ]; then
+    disk=0
+    for n in many-files-tar-gz large-files-tar-gz many-files-zip large-files-zip wheel; do
+        [[ "$n-disk" == *"$only"* ]] && disk=1
+    done
+fi
+if [ $disk -eq 1 ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null || ! command -v losetup >/dev/null; then
+        echo "bench: the disk runs need root, mkfs.ext4 and losetup (a fresh filesystem per input); --no-disk skips them" >&2
+        exit 2
+    fi
+    free_gib=$(( $(df --output=avail -k "$root" 2>/dev/null | tail -n 1 || echo 0) / 1048576 ))
+    if [ "$free_gib" -lt "$fs_gib" ]; then
+        echo "bench: the disk runs need ${fs_gib} GiB free under target/ at --runs $runs (${free_gib} GiB free)" >&2
+        exit 2
+    fi
 fi
 
 cargo build --release --quiet -p uncork-native
@@ -97,27 +116,26 @@ pytar='import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], fi
 # image's own pages are not cached twice). Needs root.
 fresh_fs() {
     drop_fs "$1"
-    # 32 GiB (the largest input leaves ~20 GB of trees), an inode per 32 KiB (~1M: the
-    # many-files input leaves ~400k files), inode tables written now rather than by a
-    # background thread during the runs.
-    truncate -s 32G "$fs_image"
-    mkfs.ext4 -q -F -O ^has_journal -i 32768 -E lazy_itable_init=0,lazy_journal_init=0 "$fs_image"
+    # Sparse, sized for every tree an input leaves (fs_gib, fs_inodes); inode tables are
+    # written now rather than by a background thread during the runs.
+    truncate -s "${fs_gib}G" "$fs_image"
+    mkfs.ext4 -q -F -O ^has_journal -N "$fs_inodes" -E lazy_itable_init=0,lazy_journal_init=0 "$fs_image"
     sync
     mkdir -p "$1"
-    mount -o loop,direct-io=on "$fs_image" "$1" 2>/dev/null || {
-        local dev
-        dev="$(losetup --direct-io=on -f --show "$fs_image")" && mount "$dev" "$1"
-    }
+    local dev
+    dev="$(losetup --direct-io=on -f --show "$fs_image")"
+    mount "$dev" "$1" || { losetup -d "$dev"; return 1; }
 }
 
-# drop_fs DIR: unmounts what fresh_fs mounted at DIR (nothing if it is not mounted).
+# drop_fs DIR: unmounts what fresh_fs mounted at DIR and detaches its loop device (nothing if
+# it is not mounted); never fails, so it can run from the EXIT trap.
 drop_fs() {
-    if mountpoint -q "$1"; then
-        local dev
-        dev="$(findmnt -n -o SOURCE "$1")"
-        umount "$1"
+    local dev
+    while mountpoint -q "$1"; do
+        dev="$(findmnt -n -o SOURCE --target "$1" | tail -n 1)"
+        umount "$1" || break
         case "$dev" in /dev/loop*) losetup -d "$dev" 2>/dev/null || true ;; esac
-    fi
+    done
     rm -f "$fs_image"
 }
 
@@ -219,6 +237,8 @@ if [ $disk -eq 1 ]; then
     # as it does for a user.
     trap 'drop_fs "$disk_dir"' EXIT
     run_all "$disk_dir" disk
+    drop_fs "$disk_dir"
+    rmdir "$disk_dir" 2>/dev/null || true
 fi
 rm -rf "$tmpfs"
 echo

@@ -38,7 +38,9 @@ pub(super) struct PathMap {
     /// `slots`: 5 bytes a bucket instead of 13 for a `HashMap<(u32, u32), u32>`, which matters
     /// most while the table grows (old and new tables are alive together).
     index: HashTable<u32>,
-    /// Keyed per run, so an archive cannot be built to collide in the table.
+    /// Keyed per run where std has randomness (not on wasm32-unknown-unknown, where std's keys
+    /// are fixed, as for every other map of the core), so an archive cannot be built to
+    /// collide in the table.
     hasher: RandomState,
     len: usize,
 }
