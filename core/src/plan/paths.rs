@@ -7,13 +7,14 @@
 //! slack, doubled while it grows (20 MiB more for 128k entries than for 8k). Here a path is a
 //! chain of (parent, name) steps: each distinct component name is stored once however many
 //! directories repeat it (`__init__.py`, `file00.py`), and a step costs a 16-byte slot plus a
-//! 4-byte index entry in a hash table of slot numbers.
+//! 4-byte index entry in a hash table of slot numbers. Names are kept end to end in one string
+//! (an 8-byte span and a 4-byte index entry each), not one heap allocation each: on a tar of
+//! 101,000 distinct names that took the peak RSS of the core alone from 12.7 to 9.7 MiB.
 
 use super::Node;
 use crate::error::PolicyError;
 use crate::rule::Rule;
 use hashbrown::HashTable;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 /// Slot 0 is the root; it never holds a node.
@@ -30,8 +31,12 @@ struct Slot {
 
 #[derive(Debug)]
 pub(super) struct PathMap {
-    /// Component name → name id.
-    names: HashMap<Box<str>, u32>,
+    /// Every distinct component name, end to end.
+    name_bytes: String,
+    /// Name id → its span in `name_bytes` (start, end).
+    name_spans: Vec<(u32, u32)>,
+    /// The name ids by name (hashed as `&str`).
+    names: HashTable<u32>,
     /// Every step, by slot number.
     slots: Vec<Slot>,
     /// The slots by (parent, name). The table holds slot numbers only, the keys stay in
@@ -40,7 +45,7 @@ pub(super) struct PathMap {
     index: HashTable<u32>,
     /// Keyed per run where std has randomness (not on wasm32-unknown-unknown, where std's keys
     /// are fixed, as for every other map of the core), so an archive cannot be built to
-    /// collide in the table.
+    /// collide in the tables.
     hasher: RandomState,
     len: usize,
 }
@@ -48,7 +53,9 @@ pub(super) struct PathMap {
 impl Default for PathMap {
     fn default() -> Self {
         PathMap {
-            names: HashMap::new(),
+            name_bytes: String::new(),
+            name_spans: Vec::new(),
+            names: HashTable::new(),
             slots: vec![Slot {
                 parent: ROOT,
                 name: u32::MAX,
@@ -66,7 +73,7 @@ impl PathMap {
     pub fn get(&self, path: &str) -> Option<Node> {
         let mut slot = ROOT;
         for component in path.split('/') {
-            let name = *self.names.get(component)?;
+            let name = self.name_id(component)?;
             slot = self.step(slot, name)?;
         }
         self.slots[slot as usize].node
@@ -76,13 +83,9 @@ impl PathMap {
     pub fn insert(&mut self, path: &str, node: Node) -> Result<(), PolicyError> {
         let mut slot = ROOT;
         for component in path.split('/') {
-            let name = match self.names.get(component) {
-                Some(&id) => id,
-                None => {
-                    let id = to_u32(self.names.len())?;
-                    self.names.insert(component.into(), id);
-                    id
-                }
+            let name = match self.name_id(component) {
+                Some(id) => id,
+                None => self.add_name(component)?,
             };
             slot = match self.step(slot, name) {
                 Some(next) => next,
@@ -100,6 +103,38 @@ impl PathMap {
         self.len
     }
 
+    fn name(&self, id: u32) -> &str {
+        let (start, end) = self.name_spans[id as usize];
+        &self.name_bytes[start as usize..end as usize]
+    }
+
+    /// The id of a component name already seen.
+    fn name_id(&self, component: &str) -> Option<u32> {
+        self.names
+            .find(self.hasher.hash_one(component), |&id| {
+                self.name(id) == component
+            })
+            .copied()
+    }
+
+    fn add_name(&mut self, component: &str) -> Result<u32, PolicyError> {
+        let id = to_u32(self.name_spans.len(), "distinct names")?;
+        let start = to_u32(self.name_bytes.len(), "bytes of distinct names")?;
+        let end = to_u32(
+            self.name_bytes.len() + component.len(),
+            "bytes of distinct names",
+        )?;
+        self.name_bytes.push_str(component);
+        self.name_spans.push((start, end));
+        let hash = self.hasher.hash_one(component);
+        let (bytes, spans, hasher) = (&self.name_bytes, &self.name_spans, &self.hasher);
+        self.names.insert_unique(hash, id, |&id| {
+            let (start, end) = spans[id as usize];
+            hasher.hash_one(&bytes[start as usize..end as usize])
+        });
+        Ok(id)
+    }
+
     /// The slot of `name` below `parent`, if any path has gone through it.
     fn step(&self, parent: u32, name: u32) -> Option<u32> {
         let slots = &self.slots;
@@ -112,7 +147,7 @@ impl PathMap {
     }
 
     fn add_step(&mut self, parent: u32, name: u32) -> Result<u32, PolicyError> {
-        let next = to_u32(self.slots.len())?;
+        let next = to_u32(self.slots.len(), "paths")?;
         self.slots.push(Slot {
             parent,
             name,
@@ -128,13 +163,14 @@ impl PathMap {
     }
 }
 
-/// Slots and name ids are u32 to keep a step at 16 bytes. Only a policy without an entry limit
-/// can get near 2^32 of them; such an archive is refused rather than tracked wrongly.
-fn to_u32(n: usize) -> Result<u32, PolicyError> {
+/// Slots, name ids and name offsets are u32 to keep a step at 16 bytes and a name's span at 8.
+/// Only a policy without an entry limit can get near 2^32 of them; such an archive is refused
+/// rather than tracked wrongly.
+fn to_u32(n: usize, what: &str) -> Result<u32, PolicyError> {
     u32::try_from(n).map_err(|_| {
         PolicyError::new(
             Rule::EntryLimit,
-            "the archive names more than 2^32 paths, more than uncork can track",
+            format!("the archive names more than 2^32 {what}, more than uncork can track"),
         )
     })
 }
@@ -180,7 +216,8 @@ mod tests {
         );
         assert_eq!(map.get("x"), Some(Node::File));
         assert_eq!(map.get("a/b"), None);
-        assert_eq!(map.names.len(), 3);
+        assert_eq!(map.name_spans.len(), 3);
+        assert_eq!(map.name_bytes, "axb");
         map.insert("b/x", Node::File).unwrap();
         assert_eq!(map.get("b/x"), Some(Node::File));
         assert_eq!(map.len(), 5);
@@ -206,7 +243,7 @@ mod tests {
         }
         assert_eq!(map.get("top"), None);
         // top, 100 d*, 100 f* names; the root, top, 100 dirs and 10,000 files as slots.
-        assert_eq!(map.names.len(), 201);
+        assert_eq!(map.name_spans.len(), 201);
         assert_eq!(map.slots.len(), 1 + 1 + 100 + 100 * 100);
     }
 }
