@@ -625,13 +625,15 @@ fn zip_entries_decoded_by_workers_arrive_intact_or_not_at_all() {
     let good = s.archive("good.zip", &zip(&entries));
 
     let one = s.join("one");
-    extract_to(
+    let alone = extract_to(
         std::fs::File::open(&good).unwrap(),
         &one,
         &Options::default(),
         HostOptions::default(),
     )
     .unwrap();
+    // A reader, not a file: no worker can read it by position.
+    assert_eq!(alone.handed_over, 0);
     let many = s.join("many");
     let done =
         uncork_native::extract_path_to(&good, &many, &Options::default(), HostOptions::default())
@@ -650,6 +652,8 @@ fn zip_entries_decoded_by_workers_arrive_intact_or_not_at_all() {
         many_tree.keys()
     );
     assert_eq!(done.report.files, 13);
+    // The twelve files of 70 kB and more went to the workers, `small.txt` did not.
+    assert_eq!(done.handed_over, 12);
     for (name, data) in &files {
         assert_eq!(&std::fs::read(many.join(name)).unwrap(), data, "{name}");
     }

@@ -262,6 +262,7 @@ impl NativeHost<'_> {
             .take()
             .ok_or(HostError::Protocol("no file to hand over"))?;
         self.detached = true;
+        self.handed_over += 1;
         Ok(writing)
     }
 

@@ -37,6 +37,9 @@ pub struct NativeReport {
     pub platform: &'static str,
     /// Problems after success that lost nothing (a backup that could not be deleted).
     pub warnings: Vec<String>,
+    /// Files whose data worker threads decoded and wrote (a zip's entries of 64 KiB and more,
+    /// with `pipeline::extract_file`); the others were written on the host's thread.
+    pub handed_over: u64,
 }
 
 /// Called after each action the host carried out, with its outcome.
@@ -54,6 +57,8 @@ pub struct NativeHost<'o> {
     current: Option<Writing>,
     /// The current file was detached (`detach_file`): its `EndFile` is not ours.
     detached: bool,
+    /// Files detached so far.
+    handed_over: u64,
     /// The write buffer, reused by every file (one allocation per run).
     buffer: Vec<u8>,
     /// Directories that stood in the destination before the run (their mode and mtime are kept).
@@ -114,6 +119,7 @@ impl<'o> NativeHost<'o> {
             creator,
             current: None,
             detached: false,
+            handed_over: 0,
             buffer: Vec::new(),
             preexisting: HashSet::new(),
             made_dirs: HashSet::new(),
@@ -152,6 +158,7 @@ impl<'o> NativeHost<'o> {
                     symlinks: self.options.symlinks,
                     platform: platform::NAME,
                     warnings,
+                    handed_over: self.handed_over,
                 })
             }
             Err(error) => match self.rollback() {
