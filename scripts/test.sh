@@ -151,6 +151,12 @@ wine_setup() {
     export WINEDEBUG=-all
     export DISPLAY=
     echo "WINEPREFIX=$WINEPREFIX"
+    # One wineserver for the whole run. Left to itself it exits a few seconds after its last
+    # client, and a wine process starting just then connects to a server on its way out:
+    # "wine client error:0: recvmsg: Connection reset by peer" (one golden case in 750 failed
+    # so in a clean-clone run, 2026-12-07). Killed when this script exits.
+    wineserver -p || return 1
+    trap 'wineserver -k 2>/dev/null || true' EXIT
 }
 
 # ---------------------------------------------------------------- checks
