@@ -38,7 +38,11 @@ use uncork_core::{DataJob, Location, Options, Report, Rule, RunError};
 
 /// Batches queued between the threads.
 const IN_FLIGHT: usize = 4;
-/// File data in one batch before it is sent.
+/// Batches made at most: `IN_FLIGHT` queued, one on the host's thread, one being filled. When
+/// all are out, the core waits for the host to give one back.
+const BATCHES: usize = IN_FLIGHT + 2;
+/// File data one batch carries at most: a chunk that does not fit is split across batches, so
+/// a batch's buffer is allocated once at this size and never grows.
 const BATCH_BYTES: usize = 256 * 1024;
 /// Actions in one batch before it is sent.
 const BATCH_ACTIONS: usize = 512;
@@ -225,10 +229,20 @@ struct Message {
 }
 
 /// Actions in archive order, and the file data they carry.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Batch {
     messages: Vec<Message>,
     data: Vec<u8>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            // One more than a full batch: a taken file's message is pushed without a check.
+            messages: Vec::with_capacity(BATCH_ACTIONS + 1),
+            data: Vec::with_capacity(BATCH_BYTES),
+        }
+    }
 }
 
 /// The host the core sees on its thread: it queues each action and answers at once.
@@ -236,6 +250,8 @@ struct Forward {
     batches: SyncSender<Batch>,
     /// Emptied batches coming back from the host's thread, to be filled again.
     spare: Receiver<Batch>,
+    /// Batches made so far (at most `BATCHES`).
+    made: usize,
     batch: Batch,
     /// The location last sent.
     sent: Option<Location>,
@@ -255,9 +271,37 @@ impl Forward {
         if self.batch.messages.is_empty() {
             return Ok(());
         }
-        let next = self.spare.try_recv().unwrap_or_default();
+        let next = match self.spare.try_recv() {
+            Ok(batch) => batch,
+            Err(_) if self.made < BATCHES => {
+                self.made += 1;
+                Batch::new()
+            }
+            // The host's thread gives every batch back, even after a failure, until the core
+            // is done; it is gone only if it panicked.
+            Err(_) => self.spare.recv().map_err(|_| Stopped)?,
+        };
         let batch = std::mem::replace(&mut self.batch, next);
         self.batches.send(batch).map_err(|_| Stopped)
+    }
+
+    /// Queues one action (a chunk of file data must fit the batch's buffer).
+    fn push(&mut self, action: &Action<'_>, here: &Location) -> Result<(), Stopped> {
+        let owned = Owned::new(action, &mut self.batch.data);
+        // Sent again when anything in it changed: a file's path arrives after the directories
+        // its entry implied, under the same entry and offset.
+        let here = (self.sent.as_ref() != Some(here)).then(|| {
+            self.sent = Some(here.clone());
+            here.clone()
+        });
+        self.batch.messages.push(Message {
+            action: owned,
+            here,
+        });
+        if self.batch.data.len() >= BATCH_BYTES || self.batch.messages.len() >= BATCH_ACTIONS {
+            self.send()?;
+        }
+        Ok(())
     }
 }
 
@@ -272,19 +316,16 @@ impl Host for Forward {
         if self.stopped.load(Ordering::Relaxed) {
             return Err(Stopped);
         }
-        let owned = Owned::new(action, &mut self.batch.data);
-        // Sent again when anything in it changed: a file's path arrives after the directories
-        // its entry implied, under the same entry and offset.
-        let here = (self.sent.as_ref() != Some(here)).then(|| {
-            self.sent = Some(here.clone());
-            here.clone()
-        });
-        self.batch.messages.push(Message {
-            action: owned,
-            here,
-        });
-        if self.batch.data.len() >= BATCH_BYTES || self.batch.messages.len() >= BATCH_ACTIONS {
-            self.send()?;
+        if let Action::FileData { data } = *action {
+            let mut rest = data;
+            while !rest.is_empty() {
+                let room = BATCH_BYTES - self.batch.data.len();
+                let (piece, after) = rest.split_at(room.min(rest.len()));
+                self.push(&Action::FileData { data: piece }, here)?;
+                rest = after;
+            }
+        } else {
+            self.push(action, here)?;
         }
         Ok(Outcome::Done)
     }
@@ -375,7 +416,8 @@ where
     let mut forward = Forward {
         batches: batches_tx,
         spare,
-        batch: Batch::default(),
+        made: 1,
+        batch: Batch::new(),
         sent: None,
         stopped: Arc::clone(&stopped),
         taking: archive.is_some(),
