@@ -81,7 +81,11 @@ pub fn extract_path_to(
     let file = std::fs::File::open(archive)
         .map_err(|e| HostError::io("open", archive.display().to_string(), e))?;
     let mut host = NativeHost::open(dest, host_options)?;
-    let result = pipeline::extract_file(std::sync::Arc::new(file), |r| r, options, &mut host);
+    let result = pipeline::extract_file(
+        PositionedFile::new(std::sync::Arc::new(file)),
+        options,
+        &mut host,
+    );
     host.finish(result)
 }
 

@@ -27,7 +27,6 @@ use crate::error::HostError;
 use crate::host::NativeHost;
 use crate::positioned::PositionedFile;
 use crate::workers;
-use std::fs::File;
 use std::io::{Read, Seek};
 use std::ops::Range;
 use std::sync::Arc;
@@ -372,20 +371,16 @@ pub fn extract<R: Read + Seek + Send>(
 }
 
 /// Extracts the archive file `archive` as [`extract`] does, while worker threads decode the
-/// entries of a zip side by side. Everyone reads `archive` by position, each with a cursor of
-/// its own (a positioned read moves the handle's cursor on Windows): the core reads it through
-/// `wrap(`[`PositionedFile`]`)`, which may add to the reader (the CLI counts the bytes read).
-pub fn extract_file<R, W>(
-    archive: Arc<File>,
-    wrap: W,
+/// entries of a zip side by side. Everyone reads the archive through a clone of `archive`, by
+/// position, each with a cursor of its own (a positioned read moves the handle's cursor on
+/// Windows); a [`PositionedFile::counted`] archive counts what all of them read (the CLI's
+/// progress).
+pub fn extract_file(
+    archive: PositionedFile,
     options: &Options<'_>,
     host: &mut NativeHost<'_>,
-) -> Result<Report, RunError<HostError>>
-where
-    R: Read + Seek + Send,
-    W: FnOnce(PositionedFile) -> R,
-{
-    let input = wrap(PositionedFile::new(Arc::clone(&archive)));
+) -> Result<Report, RunError<HostError>> {
+    let input = archive.clone();
     pipelined(host, Some(archive), |forward| {
         uncork_core::extract(input, options, forward)
     })
@@ -404,7 +399,7 @@ pub fn extract_stream<R: Read + Send>(
 
 fn pipelined<P>(
     host: &mut NativeHost<'_>,
-    archive: Option<Arc<File>>,
+    archive: Option<PositionedFile>,
     produce: P,
 ) -> Result<Report, RunError<HostError>>
 where

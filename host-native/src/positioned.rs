@@ -10,18 +10,35 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A shared file and a position in it.
+/// A shared file and a position in it. A clone reads the same file from the same place, and
+/// adds to the same count of bytes read, if any.
 #[derive(Debug, Clone)]
 pub struct PositionedFile {
     file: Arc<File>,
     pos: u64,
+    read: Option<Arc<AtomicU64>>,
 }
 
 impl PositionedFile {
     /// Reads `file` from its start.
     pub fn new(file: Arc<File>) -> Self {
-        PositionedFile { file, pos: 0 }
+        PositionedFile {
+            file,
+            pos: 0,
+            read: None,
+        }
+    }
+
+    /// Reads `file` from its start, adding every byte read (by this reader and its clones) to
+    /// `read`. A seek counts nothing: a zip's reader skips the data the workers read.
+    pub fn counted(file: Arc<File>, read: Arc<AtomicU64>) -> Self {
+        PositionedFile {
+            file,
+            pos: 0,
+            read: Some(read),
+        }
     }
 
     /// The shared handle.
@@ -34,6 +51,9 @@ impl Read for PositionedFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = read_at(&self.file, buf, self.pos)?;
         self.pos += n as u64;
+        if let Some(read) = &self.read {
+            read.fetch_add(n as u64, Ordering::Relaxed);
+        }
         Ok(n)
     }
 }
@@ -92,5 +112,21 @@ mod tests {
         let mut rest = Vec::new();
         b.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, b"56789");
+    }
+
+    #[test]
+    fn a_counted_reader_and_its_clones_count_what_they_read_not_what_they_skip() {
+        let mut tmp = tempfile::tempfile().unwrap();
+        tmp.write_all(b"0123456789").unwrap();
+        let read = Arc::new(AtomicU64::new(0));
+        let mut a = PositionedFile::counted(Arc::new(tmp), Arc::clone(&read));
+        let mut b = a.clone();
+        let mut three = [0u8; 3];
+        a.read_exact(&mut three).unwrap();
+        b.seek(SeekFrom::Start(8)).unwrap();
+        let mut rest = Vec::new();
+        b.read_to_end(&mut rest).unwrap();
+        assert_eq!((&three, rest.as_slice()), (b"012", b"89".as_slice()));
+        assert_eq!(read.load(Ordering::Relaxed), 5);
     }
 }

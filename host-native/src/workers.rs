@@ -15,7 +15,6 @@
 use crate::error::HostError;
 use crate::host::{WRITE_BUFFER, Writing};
 use crate::positioned::PositionedFile;
-use std::fs::File;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -74,7 +73,8 @@ pub(crate) struct Workers<'scope, 'env> {
 struct Shared {
     tasks: Mutex<Receiver<Task>>,
     finished: Sender<Finished>,
-    archive: Arc<File>,
+    /// Cloned for each job (the job seeks to its data).
+    archive: PositionedFile,
     /// The position of the earliest file that failed (`u64::MAX`: none): the files after it
     /// in the archive are dropped, those before it still run (one may fail earlier).
     failed_at: AtomicU64,
@@ -86,7 +86,7 @@ struct Shared {
 /// cursor of its own); a failed file sets `stop`.
 pub(crate) fn pool<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
-    archive: Arc<File>,
+    archive: PositionedFile,
     threads: usize,
     stop: Arc<AtomicBool>,
 ) -> Workers<'scope, 'env> {
@@ -165,11 +165,7 @@ impl Shared {
     ) -> Finished {
         out.clear();
         let path = file.path().to_owned();
-        let wrote = job.run(
-            PositionedFile::new(Arc::clone(&self.archive)),
-            buf,
-            |piece| file.write(out, piece),
-        );
+        let wrote = job.run(self.archive.clone(), buf, |piece| file.write(out, piece));
         let finished = match wrote {
             Ok(()) => file.finish(out).map_err(|source| RunError::Host {
                 action: "write-file",

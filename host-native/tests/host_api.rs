@@ -654,6 +654,12 @@ fn zip_entries_decoded_by_workers_arrive_intact_or_not_at_all() {
     assert_eq!(done.report.files, 13);
     // The twelve files of 70 kB and more went to the workers, `small.txt` did not.
     assert_eq!(done.handed_over, 12);
+    // Written counts what the workers wrote too (it drives the CLI's progress bar).
+    let data_bytes = files.iter().map(|(_, d)| d.len() as u64).sum::<u64>() + 5;
+    assert_eq!(
+        (alone.bytes_written, done.bytes_written),
+        (data_bytes, data_bytes)
+    );
     for (name, data) in &files {
         assert_eq!(&std::fs::read(many.join(name)).unwrap(), data, "{name}");
     }

@@ -2,13 +2,13 @@
 
 use anyhow::Context;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uncork_native::PositionedFile;
 
-/// A reader that counts the (compressed) bytes read so far: its position.
+/// Standard input, counting the (compressed) bytes read so far: its position.
 #[derive(Debug)]
 pub(crate) struct Counting<R> {
     inner: R,
@@ -18,11 +18,6 @@ pub(crate) struct Counting<R> {
 impl<R> Counting<R> {
     pub(crate) fn new(inner: R, count: Arc<AtomicU64>) -> Self {
         Counting { inner, count }
-    }
-
-    /// The reader and the count, apart (to wrap another reader with the same count).
-    pub(crate) fn into_parts(self) -> (R, Arc<AtomicU64>) {
-        (self.inner, self.count)
     }
 }
 
@@ -34,20 +29,13 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-impl<R: Seek> Seek for Counting<R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let at = self.inner.seek(pos)?;
-        self.count.store(at, Ordering::Relaxed);
-        Ok(at)
-    }
-}
-
 /// The archive to read.
 #[derive(Debug)]
 pub(crate) enum Input {
-    /// A file: its size is known, and zip can seek.
+    /// A file: its size is known, and zip can seek. Its reader and the reader's clones (the
+    /// zip workers') count the bytes they read.
     File {
-        reader: Counting<PositionedFile>,
+        reader: PositionedFile,
         size: u64,
         path: PathBuf,
     },
@@ -69,7 +57,7 @@ impl Input {
             .metadata()
             .with_context(|| format!("cannot read the archive '{}'", path.display()))?;
         Ok(Input::File {
-            reader: Counting::new(PositionedFile::new(Arc::new(file)), count),
+            reader: PositionedFile::counted(Arc::new(file), count),
             size: meta.len(),
             path: path.to_owned(),
         })

@@ -2,7 +2,7 @@
 
 use super::args::{CheckArgs, Command, ExtractArgs, ReadArgs};
 use super::failure::Failure;
-use super::input::{Counting, Input};
+use super::input::Input;
 use super::json::{
     self, CheckJson, ExtractJson, FailureJson, ListJson, ListedJson, PlanJson, ReportJson,
 };
@@ -104,16 +104,18 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
             },
             ..HostOptions::default()
         };
-        let mut progress = Progress::new(
-            !read.quiet && !read.json && !read.verbose,
-            input.size(),
-            count,
-        );
         let verbose = read.verbose && !read.json;
         let mut host = NativeHost::open(&dest, host_options)
             .map_err(|e| Failure::from_extract(&ExtractError::Host(e)))?;
-        host.set_observer(|action: &Action<'_>, outcome: &Outcome| {
-            progress.on_action(action);
+        let progress = Progress::new(
+            !read.quiet && !read.json && !read.verbose,
+            input.size(),
+            count,
+            host.bytes_written(),
+        );
+        let tally = progress.tally();
+        host.set_observer(move |action: &Action<'_>, outcome: &Outcome| {
+            tally.on_action(action);
             let nothing_made =
                 matches!(outcome, Outcome::Degraded(d) if d.fallback == Fallback::Skipped);
             if verbose
@@ -128,15 +130,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
         });
         let result = match input {
             Input::File { reader, .. } => {
-                // The file again, for the core and the zip workers alike (read by position).
-                let (file, count) = reader.into_parts();
-                let wrap = |reader| Counting::new(reader, count);
-                uncork_native::pipeline::extract_file(
-                    Arc::clone(file.file()),
-                    wrap,
-                    options,
-                    &mut host,
-                )
+                uncork_native::pipeline::extract_file(reader, options, &mut host)
             }
             Input::Stdin(reader) => {
                 uncork_native::pipeline::extract_stream(reader, options, &mut host)

@@ -11,6 +11,8 @@ use cap_std::fs::Dir;
 use std::ffi::OsStr;
 use std::fs::FileTimes;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 use uncork_core::{Degradation, Effect, Fallback, Outcome};
 
@@ -229,6 +231,7 @@ impl NativeHost<'_> {
             file: file.into_std(),
             mode,
             mtime,
+            written: Arc::clone(&self.written),
         });
         Ok(Outcome::Done)
     }
@@ -372,7 +375,9 @@ impl Writing {
             buffer.extend_from_slice(data);
             Ok(())
         };
-        written.map_err(|e| HostError::io("write", self.path.clone(), e))
+        written.map_err(|e| HostError::io("write", self.path.clone(), e))?;
+        self.written.fetch_add(data.len() as u64, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Writes out what `buffer` holds, then sets the file's mtime and mode, and closes it.
@@ -382,6 +387,7 @@ impl Writing {
             mut file,
             mode,
             mtime,
+            written: _,
         } = self;
         flush(&mut file, buffer).map_err(|e| HostError::io("write", path.clone(), e))?;
         let mut outcome = Outcome::Done;

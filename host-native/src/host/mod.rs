@@ -14,6 +14,7 @@ use crate::tree::Budget;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uncork_core::{Action, Host, Outcome, Report, RunError};
 
 /// File data goes to disk through a buffer this large.
@@ -40,6 +41,8 @@ pub struct NativeReport {
     /// Files whose data worker threads decoded and wrote (a zip's entries of 64 KiB and more,
     /// with `pipeline::extract_file`); the others were written on the host's thread.
     pub handed_over: u64,
+    /// Bytes of file data written, by the host's thread and the workers alike.
+    pub bytes_written: u64,
 }
 
 /// Called after each action the host carried out, with its outcome.
@@ -59,6 +62,8 @@ pub struct NativeHost<'o> {
     detached: bool,
     /// Files detached so far.
     handed_over: u64,
+    /// File data written so far, here and by whoever took a detached file.
+    written: Arc<AtomicU64>,
     /// The write buffer, reused by every file (one allocation per run).
     buffer: Vec<u8>,
     /// Directories that stood in the destination before the run (their mode and mtime are kept).
@@ -91,6 +96,8 @@ pub(crate) struct Writing {
     file: std::fs::File,
     mode: u32,
     mtime: Option<i64>,
+    /// The host's count of file data written (`NativeHost::bytes_written`).
+    written: Arc<AtomicU64>,
 }
 
 impl<'o> NativeHost<'o> {
@@ -120,6 +127,7 @@ impl<'o> NativeHost<'o> {
             current: None,
             detached: false,
             handed_over: 0,
+            written: Arc::new(AtomicU64::new(0)),
             buffer: Vec::new(),
             preexisting: HashSet::new(),
             made_dirs: HashSet::new(),
@@ -134,6 +142,12 @@ impl<'o> NativeHost<'o> {
     /// Calls `observer` after every action carried out (progress, `-v`).
     pub fn set_observer(&mut self, observer: impl FnMut(&Action<'_>, &Outcome) + 'o) {
         self.observer = Some(Box::new(observer));
+    }
+
+    /// The bytes of file data written so far, counted as they are written by this thread and
+    /// by the zip workers (the CLI's progress bar reads it from a thread of its own).
+    pub fn bytes_written(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.written)
     }
 
     /// The directory being written (the staging directory for a fresh destination).
@@ -159,6 +173,7 @@ impl<'o> NativeHost<'o> {
                     platform: platform::NAME,
                     warnings,
                     handed_over: self.handed_over,
+                    bytes_written: self.written.load(Ordering::Relaxed),
                 })
             }
             Err(error) => match self.rollback() {
