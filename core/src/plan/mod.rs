@@ -313,11 +313,14 @@ impl<'a> Planner<'a> {
         Ok(Step { parents, op })
     }
 
-    /// Orders the deferred symlinks and the directory metadata. Call once, after the last entry.
-    pub fn finish(&self) -> Result<Finish, PolicyError> {
+    /// Orders the deferred symlinks and the directory metadata. Call once, after the last entry:
+    /// the directory metadata moves out (no copy at the moment memory peaks).
+    pub fn finish(&mut self) -> Result<Finish, PolicyError> {
         let links = links::order(self.policy, &self.nodes_view(), &self.links)?;
-        let mut dirs = self.dirs.clone();
-        dirs.sort_by(|a, b| {
+        let mut dirs = std::mem::take(&mut self.dirs);
+        // Each path is there once (a directory named again updates its record), so the
+        // unstable sort (which needs no buffer) gives one order.
+        dirs.sort_unstable_by(|a, b| {
             depth(&b.path)
                 .cmp(&depth(&a.path))
                 .then_with(|| a.path.cmp(&b.path))

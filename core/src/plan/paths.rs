@@ -6,7 +6,7 @@
 //! an entry at peak: a heap copy of every path, a 40-byte slot, and the table's power-of-two
 //! slack, doubled while it grows (20 MiB more for 128k entries than for 8k). Here a path is a
 //! chain of (parent, name) steps: each distinct component name is stored once however many
-//! directories repeat it (`__init__.py`, `file00.py`), and a step costs a 16-byte slot plus a
+//! directories repeat it (`__init__.py`, `file00.py`), and a step costs a 12-byte slot plus a
 //! 4-byte index entry in a hash table of slot numbers. Names are kept end to end in one string
 //! (an 8-byte span and a 4-byte index entry each), not one heap allocation each: on a tar of
 //! 101,000 distinct names that took the peak RSS of the core alone from 12.7 to 9.7 MiB.
@@ -20,13 +20,63 @@ use std::hash::{BuildHasher, RandomState};
 /// Slot 0 is the root; it never holds a node.
 const ROOT: u32 = 0;
 
+/// Tables the step index is split into (by bits of the hash the tables do not use for a
+/// bucket or its tag while they hold under 2^32 buckets).
+const SHARDS: usize = 16;
+
+fn shard(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
+}
+
 /// One step of a path: the component `name` below the slot `parent`, and what stands there.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     parent: u32,
     name: u32,
-    /// `None` for a slot that is only a prefix of a longer path (and for the root).
-    node: Option<Node>,
+    /// Nothing for a slot that is only a prefix of a longer path (and for the root).
+    node: Packed,
+}
+
+/// A [`Node`] in 4 bytes, so a slot takes 12 (an `Option<Node>` takes 8): 0 for none, else
+/// the kind in the top two bits and the index below them (30 bits for a directory; 29 for a
+/// link, beside its `over_file` bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed(u32);
+
+const KIND: u32 = 3 << 30;
+const DIR: u32 = 1 << 30;
+const FILE: u32 = 2 << 30;
+const LINK: u32 = 3 << 30;
+const OVER_FILE: u32 = 1 << 29;
+
+impl Packed {
+    const NONE: Packed = Packed(0);
+
+    fn new(node: Node) -> Result<Packed, PolicyError> {
+        match node {
+            Node::Dir(index) if index & KIND == 0 => Ok(Packed(DIR | index)),
+            Node::File => Ok(Packed(FILE)),
+            Node::Link { link, over_file } if link < OVER_FILE => {
+                Ok(Packed(LINK | link | if over_file { OVER_FILE } else { 0 }))
+            }
+            Node::Dir(_) | Node::Link { .. } => Err(PolicyError::new(
+                Rule::EntryLimit,
+                "the archive holds more than 2^29 directories or links, more than uncork can track",
+            )),
+        }
+    }
+
+    fn get(self) -> Option<Node> {
+        match self.0 & KIND {
+            0 => None,
+            DIR => Some(Node::Dir(self.0 & !KIND)),
+            FILE => Some(Node::File),
+            _ => Some(Node::Link {
+                link: self.0 & (OVER_FILE - 1),
+                over_file: self.0 & OVER_FILE != 0,
+            }),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -35,14 +85,16 @@ pub(super) struct PathMap {
     name_bytes: String,
     /// Name id → its span in `name_bytes` (start, end).
     name_spans: Vec<(u32, u32)>,
-    /// The name ids by name (hashed as `&str`).
-    names: HashTable<u32>,
+    /// The name ids by name (hashed as `&str`), in shards as `index` is.
+    names: [HashTable<u32>; SHARDS],
     /// Every step, by slot number.
     slots: Vec<Slot>,
-    /// The slots by (parent, name). The table holds slot numbers only, the keys stay in
-    /// `slots`: 5 bytes a bucket instead of 13 for a `HashMap<(u32, u32), u32>`, which matters
-    /// most while the table grows (old and new tables are alive together).
-    index: HashTable<u32>,
+    /// The slots by (parent, name). The tables hold slot numbers only, the keys stay in
+    /// `slots`: 5 bytes a bucket instead of 13 for a `HashMap<(u32, u32), u32>`. In
+    /// [`SHARDS`] tables by hash, not one: a table grows by moving into one of twice the size,
+    /// and one table would then hold the old and new copies of the whole index at once (its
+    /// growth was the peak of the core's heap, 0.65 MB more than the index itself at 16x).
+    index: [HashTable<u32>; SHARDS],
     /// Keyed per run where std has randomness (not on wasm32-unknown-unknown, where std's keys
     /// are fixed, as for every other map of the core), so an archive cannot be built to
     /// collide in the tables.
@@ -55,13 +107,13 @@ impl Default for PathMap {
         PathMap {
             name_bytes: String::new(),
             name_spans: Vec::new(),
-            names: HashTable::new(),
+            names: std::array::from_fn(|_| HashTable::new()),
             slots: vec![Slot {
                 parent: ROOT,
                 name: u32::MAX,
-                node: None,
+                node: Packed::NONE,
             }],
-            index: HashTable::new(),
+            index: std::array::from_fn(|_| HashTable::new()),
             hasher: RandomState::new(),
             len: 0,
         }
@@ -76,11 +128,12 @@ impl PathMap {
             let name = self.name_id(component)?;
             slot = self.step(slot, name)?;
         }
-        self.slots[slot as usize].node
+        self.slots[slot as usize].node.get()
     }
 
     /// Records `node` at `path`, replacing what stood there.
     pub fn insert(&mut self, path: &str, node: Node) -> Result<(), PolicyError> {
+        let node = Packed::new(node)?;
         let mut slot = ROOT;
         for component in path.split('/') {
             let name = match self.name_id(component) {
@@ -92,7 +145,8 @@ impl PathMap {
                 None => self.add_step(slot, name)?,
             };
         }
-        if self.slots[slot as usize].node.replace(node).is_none() {
+        let held = &mut self.slots[slot as usize].node;
+        if std::mem::replace(held, node) == Packed::NONE {
             self.len += 1;
         }
         Ok(())
@@ -110,10 +164,9 @@ impl PathMap {
 
     /// The id of a component name already seen.
     fn name_id(&self, component: &str) -> Option<u32> {
-        self.names
-            .find(self.hasher.hash_one(component), |&id| {
-                self.name(id) == component
-            })
+        let hash = self.hasher.hash_one(component);
+        self.names[shard(hash)]
+            .find(hash, |&id| self.name(id) == component)
             .copied()
     }
 
@@ -128,7 +181,7 @@ impl PathMap {
         self.name_spans.push((start, end));
         let hash = self.hasher.hash_one(component);
         let (bytes, spans, hasher) = (&self.name_bytes, &self.name_spans, &self.hasher);
-        self.names.insert_unique(hash, id, |&id| {
+        self.names[shard(hash)].insert_unique(hash, id, |&id| {
             let (start, end) = spans[id as usize];
             hasher.hash_one(&bytes[start as usize..end as usize])
         });
@@ -138,8 +191,9 @@ impl PathMap {
     /// The slot of `name` below `parent`, if any path has gone through it.
     fn step(&self, parent: u32, name: u32) -> Option<u32> {
         let slots = &self.slots;
-        self.index
-            .find(self.hasher.hash_one((parent, name)), |&s| {
+        let hash = self.hasher.hash_one((parent, name));
+        self.index[shard(hash)]
+            .find(hash, |&s| {
                 let slot = &slots[s as usize];
                 slot.parent == parent && slot.name == name
             })
@@ -151,19 +205,19 @@ impl PathMap {
         self.slots.push(Slot {
             parent,
             name,
-            node: None,
+            node: Packed::NONE,
         });
         let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index
-            .insert_unique(hasher.hash_one((parent, name)), next, |&s| {
-                let slot = &slots[s as usize];
-                hasher.hash_one((slot.parent, slot.name))
-            });
+        let hash = hasher.hash_one((parent, name));
+        self.index[shard(hash)].insert_unique(hash, next, |&s| {
+            let slot = &slots[s as usize];
+            hasher.hash_one((slot.parent, slot.name))
+        });
         Ok(next)
     }
 }
 
-/// Slots, name ids and name offsets are u32 to keep a step at 16 bytes and a name's span at 8.
+/// Slots, name ids and name offsets are u32 to keep a step at 12 bytes and a name's span at 8.
 /// Only a policy without an entry limit can get near 2^32 of them; such an archive is refused
 /// rather than tracked wrongly.
 fn to_u32(n: usize, what: &str) -> Result<u32, PolicyError> {
@@ -178,6 +232,46 @@ fn to_u32(n: usize, what: &str) -> Result<u32, PolicyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_pack_into_four_bytes_and_back() {
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        let last_dir = (1 << 30) - 1;
+        let last_link = (1 << 29) - 1;
+        for node in [
+            Node::File,
+            Node::Dir(0),
+            Node::Dir(last_dir),
+            Node::Link {
+                link: 0,
+                over_file: false,
+            },
+            Node::Link {
+                link: last_link,
+                over_file: true,
+            },
+            Node::Link {
+                link: 5,
+                over_file: true,
+            },
+        ] {
+            assert_eq!(Packed::new(node).unwrap().get(), Some(node));
+        }
+        assert_eq!(Packed::NONE.get(), None);
+        for too_far in [
+            Node::Dir(last_dir + 1),
+            Node::Link {
+                link: last_link + 1,
+                over_file: false,
+            },
+        ] {
+            assert_eq!(Packed::new(too_far).unwrap_err().rule, Rule::EntryLimit);
+        }
+        // Refused before anything is recorded.
+        let mut map = PathMap::default();
+        assert!(map.insert("a/b", Node::Dir(last_dir + 1)).is_err());
+        assert_eq!((map.len(), map.slots.len()), (0, 1));
+    }
 
     #[test]
     fn prefixes_are_not_nodes() {
