@@ -13,6 +13,7 @@
 //! - Modes do not exist in WASI 0.2: each one is answered `mode → not applied`, which the
 //!   report counts (`modes_not_applied`). Mtimes are set with `set-times`.
 
+use crate::created::Created;
 use std::fmt;
 use uncork_core::action::{Action, Degradation, Effect, Fallback, Host, LinkKind, Outcome};
 use wasi::filesystem::types::{
@@ -89,9 +90,12 @@ pub struct WasiHost<'d> {
     /// Bytes written as copies in place of links, and the most allowed.
     copied: u64,
     max_copy_bytes: u64,
-    /// Everything this run created, in order (`true`: a directory), so that a failed run can
-    /// remove it again and leave the destination as it was.
-    created: Vec<(String, bool)>,
+    /// Everything this run created, in order, so that a failed run can remove it again and
+    /// leave the destination as it was. Not kept when `fresh`.
+    created: Created,
+    /// The root was made by this run: all that is below it is this run's, and a failed run
+    /// empties it instead of removing a list of paths (which would grow with every entry).
+    fresh: bool,
     /// Directories that were there before, with their mtimes, restored by `undo`.
     existing: Vec<(String, Option<Datetime>)>,
 }
@@ -128,15 +132,21 @@ fn mode_not_applied() -> Outcome {
 }
 
 impl<'d> WasiHost<'d> {
-    /// A host writing below `root`.
-    pub fn new(root: &'d Descriptor, symlinks: SymlinkMode, max_copy_bytes: u64) -> Self {
+    /// A host writing below `root`; `fresh` when this run made `root` (so that it was empty).
+    pub fn new(
+        root: &'d Descriptor,
+        fresh: bool,
+        symlinks: SymlinkMode,
+        max_copy_bytes: u64,
+    ) -> Self {
         WasiHost {
             root,
             symlinks,
             current: None,
             copied: 0,
             max_copy_bytes,
-            created: Vec::new(),
+            created: Created::default(),
+            fresh,
             existing: Vec::new(),
         }
     }
@@ -147,11 +157,15 @@ impl<'d> WasiHost<'d> {
         // A file being written is closed first.
         self.current = None;
         let mut left = Vec::new();
-        for (path, is_dir) in self.created.drain(..).rev() {
+        if self.fresh {
+            remove_contents(self.root, "", &mut left);
+        }
+        let created = std::mem::take(&mut self.created);
+        for (path, is_dir) in created.newest_first() {
             let result = if is_dir {
-                self.root.remove_directory_at(&path)
+                self.root.remove_directory_at(path)
             } else {
-                self.root.unlink_file_at(&path)
+                self.root.unlink_file_at(path)
             };
             match result {
                 Ok(()) | Err(ErrorCode::NoEntry) => {}
@@ -169,6 +183,13 @@ impl<'d> WasiHost<'d> {
         left
     }
 
+    /// Notes that this run created `path` (a directory if `is_dir`), for `undo`.
+    fn record(&mut self, path: &str, is_dir: bool) {
+        if !self.fresh {
+            self.created.push(path, is_dir);
+        }
+    }
+
     /// Removes an earlier entry of this archive at `path` (a file or a link, never followed).
     fn remove(&self, path: &str) -> Result<(), HostError> {
         match self.root.unlink_file_at(path) {
@@ -183,7 +204,7 @@ impl<'d> WasiHost<'d> {
         }
         match self.root.create_directory_at(path) {
             Ok(()) => {
-                self.created.push((path.to_owned(), true));
+                self.record(path, true);
                 Ok(())
             }
             Err(ErrorCode::Exist) => {
@@ -194,7 +215,7 @@ impl<'d> WasiHost<'d> {
                     .map_err(|e| fail("cannot inspect", path, e))?;
                 match stat.type_ {
                     DescriptorType::Directory => {
-                        let mine = self.created.iter().any(|(p, _)| p == path);
+                        let mine = self.fresh || self.created.contains(path);
                         if !mine && !self.existing.iter().any(|(p, _)| p == path) {
                             self.existing
                                 .push((path.to_owned(), stat.data_modification_timestamp));
@@ -229,7 +250,7 @@ impl<'d> WasiHost<'d> {
                 )),
                 e => fail("cannot create", path, e),
             })?;
-        self.created.push((path.to_owned(), false));
+        self.record(path, false);
         Ok(file)
     }
 
@@ -337,7 +358,7 @@ impl<'d> WasiHost<'d> {
                     if let Ok(target) = self.root.readlink_at(&src)
                         && self.root.symlink_at(&target, &dst).is_ok()
                     {
-                        self.created.push((dst, false));
+                        self.record(&dst, false);
                     }
                 }
                 _ => {}
@@ -399,12 +420,12 @@ impl<'d> WasiHost<'d> {
                 self.root
                     .symlink_at(target, path)
                     .map_err(|e| fail("cannot make symlink", path, e))?;
-                self.created.push((path.to_owned(), false));
+                self.record(path, false);
                 Ok(Outcome::Done)
             }
             SymlinkMode::Auto => match self.root.symlink_at(target, path) {
                 Ok(()) => {
-                    self.created.push((path.to_owned(), false));
+                    self.record(path, false);
                     Ok(Outcome::Done)
                 }
                 Err(ErrorCode::Exist) => Err(HostError(format!(
@@ -417,6 +438,50 @@ impl<'d> WasiHost<'d> {
                     format!("the WASI runtime refused the symlink: {}", e.message()),
                 ),
             },
+        }
+    }
+}
+
+/// Removes everything below `dir` (whose path is `at`), never following a link; what cannot be
+/// removed goes to `left`.
+fn remove_contents(dir: &Descriptor, at: &str, left: &mut Vec<String>) {
+    let mut children = Vec::new();
+    match dir.read_directory() {
+        Ok(entries) => loop {
+            match entries.read_directory_entry() {
+                Ok(Some(entry)) => children.push(entry),
+                Ok(None) => break,
+                Err(e) => {
+                    left.push(format!("{at} (listing: {})", e.message()));
+                    break;
+                }
+            }
+        },
+        Err(e) => left.push(format!("{at} (listing: {})", e.message())),
+    }
+    for child in children {
+        let path = if at.is_empty() {
+            child.name.clone()
+        } else {
+            format!("{at}/{}", child.name)
+        };
+        let result = if child.type_ == DescriptorType::Directory {
+            match dir.open_at(
+                no_follow(),
+                &child.name,
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+            ) {
+                Ok(sub) => remove_contents(&sub, &path, left),
+                Err(e) => left.push(format!("{path} ({})", e.message())),
+            }
+            dir.remove_directory_at(&child.name)
+        } else {
+            dir.unlink_file_at(&child.name)
+        };
+        match result {
+            Ok(()) | Err(ErrorCode::NoEntry) => {}
+            Err(e) => left.push(format!("{path} ({})", e.message())),
         }
     }
 }
@@ -476,7 +541,7 @@ impl Host for WasiHost<'_> {
                 }
                 match self.root.link_at(no_follow(), target, self.root, path) {
                     Ok(()) => {
-                        self.created.push((path.to_owned(), false));
+                        self.record(path, false);
                         Ok(Outcome::Done)
                     }
                     Err(ErrorCode::Exist) => Err(HostError(format!(

@@ -12,5 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod created;
 pub mod host;
 pub mod output;

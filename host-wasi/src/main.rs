@@ -45,11 +45,13 @@ fn main() -> ExitCode {
         Ok(found) => found,
         Err(e) => return usage_error(e),
     };
-    let dest = match open_below(&preopens[index].0, &rest) {
+    let base = &preopens[index].0;
+    let dest = match Destination::open(base, &rest) {
         Ok(dest) => dest,
         Err(e) => return usage_error(format!("cannot open the destination '{}': {e}", args.dir)),
     };
-    let root = dest.as_ref().unwrap_or(&preopens[index].0);
+    let root = dest.chain.last().unwrap_or(base);
+    let fresh = dest.first_made.is_some();
 
     let options = Options {
         policy: args.policy.clone(),
@@ -57,7 +59,7 @@ fn main() -> ExitCode {
         strip_components: args.strip_components,
         select: None,
     };
-    let mut host = WasiHost::new(root, args.symlinks, args.max_copy_bytes);
+    let mut host = WasiHost::new(root, fresh, args.symlinks, args.max_copy_bytes);
     let result = if args.archive == "-" {
         extract_stream(io::stdin().lock(), &options, &mut host)
     } else {
@@ -87,7 +89,8 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // Nothing of a failed run stays behind.
-            let left = host.undo();
+            let mut left = host.undo();
+            left.extend(dest.remove_made(base, &rest));
             if args.json {
                 let _ = writeln!(stdout, "{}", output::error_json(&e));
             } else {
@@ -103,26 +106,57 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens (creating when missing) the directories `rest` below `base`, one component at a
-/// time and never following a symlink. `None` is `base` itself.
-fn open_below(base: &Descriptor, rest: &[String]) -> Result<Option<Descriptor>, ErrorCode> {
-    let mut current: Option<Descriptor> = None;
-    for name in rest {
-        let parent = current.as_ref().unwrap_or(base);
-        match parent.create_directory_at(name) {
-            Ok(()) | Err(ErrorCode::Exist) => {}
-            Err(e) => return Err(e),
+/// The destination's directories below the preopened one, as opened.
+struct Destination {
+    /// One descriptor for each component of the path below the preopen (none: the preopen
+    /// itself is the destination).
+    chain: Vec<Descriptor>,
+    /// The first component this run made: it and all below it are new (and were empty).
+    first_made: Option<usize>,
+}
+
+impl Destination {
+    /// Opens (creating when missing) the directories `rest` below `base`, one component at a
+    /// time and never following a symlink.
+    fn open(base: &Descriptor, rest: &[String]) -> Result<Destination, ErrorCode> {
+        let mut chain: Vec<Descriptor> = Vec::new();
+        let mut first_made = None;
+        for (i, name) in rest.iter().enumerate() {
+            let parent = chain.last().unwrap_or(base);
+            match parent.create_directory_at(name) {
+                Ok(()) => {
+                    first_made.get_or_insert(i);
+                }
+                Err(ErrorCode::Exist) => {}
+                Err(e) => return Err(e),
+            }
+            if parent.stat_at(PathFlags::empty(), name)?.type_ != DescriptorType::Directory {
+                return Err(ErrorCode::NotDirectory);
+            }
+            let next = parent.open_at(
+                PathFlags::empty(),
+                name,
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+            )?;
+            chain.push(next);
         }
-        if parent.stat_at(PathFlags::empty(), name)?.type_ != DescriptorType::Directory {
-            return Err(ErrorCode::NotDirectory);
-        }
-        let next = parent.open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::DIRECTORY,
-            DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
-        )?;
-        current = Some(next);
+        Ok(Destination { chain, first_made })
     }
-    Ok(current)
+
+    /// After a failed run (its tree undone): removes the directories this run made, deepest
+    /// first, as a native run leaves no destination it made. Returns what could not be removed.
+    fn remove_made(&self, base: &Descriptor, rest: &[String]) -> Vec<String> {
+        let Some(first) = self.first_made else {
+            return Vec::new();
+        };
+        let mut left = Vec::new();
+        for i in (first..rest.len()).rev() {
+            let parent = if i == 0 { base } else { &self.chain[i - 1] };
+            if let Err(e) = parent.remove_directory_at(&rest[i]) {
+                left.push(format!("{} ({})", rest[..=i].join("/"), e.message()));
+            }
+        }
+        left
+    }
 }

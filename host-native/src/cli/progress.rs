@@ -77,9 +77,13 @@ impl Progress {
         Tally(self.shown.as_ref().map(|shown| Arc::clone(&shown.counts)))
     }
 
-    /// Removes the bar.
-    pub(crate) fn finish(self) {
-        if let Some(shown) = self.shown {
+    /// Removes the bar (as dropping it does, on every way out).
+    pub(crate) fn finish(self) {}
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(shown) = self.shown.take() {
             shown.counts.done.store(true, Ordering::Relaxed);
             shown.ticker.thread().unpark();
             // A panic in the drawing thread only lost the bar.

@@ -237,6 +237,40 @@ fn hostile_archives_are_refused_by_rule_name() {
     assert!(run.stderr.contains("\nhint: "), "{}", run.stderr);
 }
 
+/// A run refused after it wrote files leaves the destination as it was: an existing one with
+/// only what it held, and none at all where the run made it (`-C` of missing directories).
+#[test]
+fn a_failed_run_leaves_the_destination_as_it_was() {
+    let input = tempfile::tempdir().unwrap();
+    std::fs::write(
+        input.path().join("late.tar"),
+        testkit::tar(&[
+            ("top/", b'5', "", b"", 0o755),
+            ("top/sub/one.txt", b'0', "", b"one", 0o644),
+            ("top/two.txt", b'0', "", b"two", 0o644),
+            ("top/evil", b'2', "../../etc/passwd", b"", 0o777),
+        ]),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("keep.txt"), b"kept").unwrap();
+    for dest in ["/out", "/out/new", "/out/new/deeper"] {
+        let run = run(input.path(), out.path(), &["/in/late.tar", "-C", dest]);
+        assert_eq!(run.code, 1, "{dest}: {run:?}");
+        assert!(
+            run.stderr.starts_with("error: link-outside-root"),
+            "{dest}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("warning"), "{dest}: {}", run.stderr);
+        let left: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["keep.txt"], "{dest}");
+    }
+}
+
 #[test]
 fn nothing_is_written_through_a_link_already_in_the_destination() {
     let examples = repo().join("examples");
