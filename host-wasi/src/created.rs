@@ -1,9 +1,11 @@
 //! What a run created, newest last, so that a failed run can remove it again
-//! ([`crate::host::WasiHost::undo`]).
+//! ([`crate::host::WasiHost::undo`]). Kept only when extracting into a directory that was
+//! already there: one the run made is emptied by walking it instead, since this list grows with
+//! every entry (on the bench's 16x input, 121,600 files, the command's peak RSS was 24.1 MiB
+//! with the list and 15.6 without).
 //!
 //! The paths are kept end to end in one string, with 8 bytes of bookkeeping each, instead of a
-//! `(String, bool)` each (32 bytes and a heap allocation of its own): on the bench's 16x input
-//! (121,600 files) that list was most of the command's growth in memory over the 1x input.
+//! `(String, bool)` each with a heap allocation of its own.
 
 /// The paths a run created, in order; each one a file (or link) or a directory.
 #[derive(Debug, Default)]
