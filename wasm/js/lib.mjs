@@ -43,13 +43,19 @@ function refuse(message) {
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
 const hasModes = process.platform !== 'win32';
 
-/** The sink: carries actions out below `dest`. `symlinks` is 'auto', 'copy' or 'skip'. */
+/**
+ * The sink: carries actions out below `dest`. `symlinks` is 'auto', 'copy' or 'skip'; `fresh`
+ * when the caller made `dest` for this run and removes it whole if the run fails: nothing is
+ * recorded then, and undo() has nothing to remove (see extract()).
+ */
 export class FsSink {
-  constructor(dest, { symlinks = 'auto' } = {}) {
+  constructor(dest, { symlinks = 'auto', fresh = false } = {}) {
     this.dest = dest;
     this.symlinks = symlinks;
+    this.fresh = fresh;
     this.current = null;
-    // What this run created, in order, so that a failed run removes it again.
+    // What this run created, in order, so that a failed run removes it again. Not kept when
+    // `fresh`: a list that grows with every entry, where removing `dest` does the same.
     this.created = [];
     // Directories that were there before, with their times, restored by undo().
     this.existing = new Map();
@@ -86,6 +92,11 @@ export class FsSink {
     return path.join(this.dest, ...p.split('/'));
   }
 
+  /** Notes what this run created, for undo(). */
+  record(entry) {
+    if (!this.fresh) this.created.push(entry);
+  }
+
   remove(p) {
     try {
       fs.unlinkSync(this.at(p));
@@ -97,7 +108,7 @@ export class FsSink {
   makeDir(p) {
     try {
       fs.mkdirSync(this.at(p));
-      this.created.push({ p });
+      this.record({ p });
     } catch (e) {
       if (e.code !== 'EEXIST') throw refuse(`cannot create directory '${p}': ${e.message}`);
       const st = fs.lstatSync(this.at(p));
@@ -107,7 +118,7 @@ export class FsSink {
       if (!st.isDirectory()) {
         throw refuse(`'${p}' already exists in the destination and is not a directory`);
       }
-      if (!this.existing.has(p) && !this.created.some((c) => c.p === p)) this.existing.set(p, st);
+      if (!this.fresh && !this.existing.has(p) && !this.created.some((c) => c.p === p)) this.existing.set(p, st);
     }
   }
 
@@ -116,7 +127,7 @@ export class FsSink {
       fs.cpSync(this.at(from), this.at(to), {
         recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, preserveTimestamps: true,
       });
-      this.created.push({ p: to, tree: true });
+      this.record({ p: to, tree: true });
     } catch (e) {
       throw refuse(`cannot copy '${from}' to '${to}': ${e.message}`);
     }
@@ -134,7 +145,7 @@ export class FsSink {
     if (this.symlinks === 'copy') return copyInstead('--symlinks copy');
     try {
       fs.symlinkSync(target, this.at(p), kind === 'dir' ? 'dir' : 'file');
-      this.created.push({ p });
+      this.record({ p });
       return { tag: 'done' };
     } catch (e) {
       if (e.code === 'EEXIST') throw refuse(`'${p}' already exists in the destination; uncork never overwrites`);
@@ -155,7 +166,7 @@ export class FsSink {
         let fd;
         try {
           fd = fs.openSync(this.at(a.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-          this.created.push({ p: a.path });
+          this.record({ p: a.path });
         } catch (e) {
           if (e.code === 'EEXIST') throw refuse(`'${a.path}' already exists in the destination; uncork never overwrites`);
           throw refuse(`cannot create '${a.path}': ${e.message}`);
@@ -184,7 +195,7 @@ export class FsSink {
         if (a.replace) this.remove(a.path);
         try {
           fs.linkSync(this.at(a.target), this.at(a.path));
-          this.created.push({ p: a.path });
+          this.record({ p: a.path });
           return { tag: 'done' };
         } catch (e) {
           if (e.code === 'EEXIST') throw refuse(`'${a.path}' already exists in the destination; uncork never overwrites`);
@@ -250,9 +261,10 @@ export function bytesSource(bytes) {
  * `val.rule` for `format` and `refused`).
  */
 export async function extract(archive, dest, { options = presetOptions(), symlinks = 'auto', bindings } = {}) {
-  fs.mkdirSync(dest, { recursive: true });
+  // The first directory made, if `dest` was missing: removed again if the run fails.
+  const made = fs.mkdirSync(dest, { recursive: true });
   const source = fileSource(archive);
-  const sink = new FsSink(dest, { symlinks });
+  const sink = new FsSink(dest, { symlinks, fresh: made !== undefined });
   try {
     const sinkImport = { apply: (action) => sink.apply(action) };
     // jco's typings name the interfaces with their version, its code without: give both.
@@ -268,6 +280,13 @@ export async function extract(archive, dest, { options = presetOptions(), symlin
   } catch (e) {
     // A failed extraction leaves nothing behind.
     const left = sink.undo();
+    if (made !== undefined) {
+      try {
+        fs.rmSync(made, { recursive: true, force: true });
+      } catch (err) {
+        left.push(`${made} (${err.code ?? err.message})`);
+      }
+    }
     for (const p of left) process.stderr.write(`warning: could not remove ${p} after the failure\n`);
     throw e;
   } finally {

@@ -129,3 +129,35 @@ fn refusals_arrive_with_their_rule_name() {
         again.stderr
     );
 }
+
+/// A run refused after it wrote files leaves the destination as it was: an existing one with
+/// only what it held, and none at all where the run made it.
+#[test]
+fn a_failed_run_leaves_the_destination_as_it_was_under_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("late.tar");
+    std::fs::write(
+        &archive,
+        testkit::tar(&[
+            ("top/", b'5', "", b"", 0o755),
+            ("top/sub/one.txt", b'0', "", b"one", 0o644),
+            ("top/two.txt", b'0', "", b"two", 0o644),
+            ("top/evil", b'2', "../../etc/passwd", b"", 0o777),
+        ]),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), b"kept").unwrap();
+    for dest in [out.clone(), out.join("new"), out.join("new/deeper")] {
+        let run = uncork_js(&[archive.to_str().unwrap(), "-C", dest.to_str().unwrap()]);
+        assert_eq!(run.code, Some(1), "{dest:?}: {}", run.stderr);
+        assert!(run.stderr.contains("link-outside-root"), "{}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+        let left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["keep.txt"], "{dest:?}");
+    }
+}
