@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Modes, disk_tree, native_tree, repo};
+use common::{Modes, disk_tree, names_in, native_tree, refused_after_writing, repo};
 use std::path::Path;
 use std::process::Command;
 use uncork_core::policy::Preset;
@@ -136,16 +136,7 @@ fn refusals_arrive_with_their_rule_name() {
 fn a_failed_run_leaves_the_destination_as_it_was_under_node() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("late.tar");
-    std::fs::write(
-        &archive,
-        testkit::tar(&[
-            ("top/", b'5', "", b"", 0o755),
-            ("top/sub/one.txt", b'0', "", b"one", 0o644),
-            ("top/two.txt", b'0', "", b"two", 0o644),
-            ("top/evil", b'2', "../../etc/passwd", b"", 0o777),
-        ]),
-    )
-    .unwrap();
+    std::fs::write(&archive, refused_after_writing()).unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), b"kept").unwrap();
@@ -154,10 +145,6 @@ fn a_failed_run_leaves_the_destination_as_it_was_under_node() {
         assert_eq!(run.code, Some(1), "{dest:?}: {}", run.stderr);
         assert!(run.stderr.contains("link-outside-root"), "{}", run.stderr);
         assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-        let left: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(left, ["keep.txt"], "{dest:?}");
+        assert_eq!(names_in(&out), ["keep.txt"], "{dest:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Modes, Node, disk_tree, native_tree, repo};
+use common::{Modes, Node, disk_tree, names_in, native_tree, refused_after_writing, repo};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -242,16 +242,7 @@ fn hostile_archives_are_refused_by_rule_name() {
 #[test]
 fn a_failed_run_leaves_the_destination_as_it_was() {
     let input = tempfile::tempdir().unwrap();
-    std::fs::write(
-        input.path().join("late.tar"),
-        testkit::tar(&[
-            ("top/", b'5', "", b"", 0o755),
-            ("top/sub/one.txt", b'0', "", b"one", 0o644),
-            ("top/two.txt", b'0', "", b"two", 0o644),
-            ("top/evil", b'2', "../../etc/passwd", b"", 0o777),
-        ]),
-    )
-    .unwrap();
+    std::fs::write(input.path().join("late.tar"), refused_after_writing()).unwrap();
     let out = tempfile::tempdir().unwrap();
     std::fs::write(out.path().join("keep.txt"), b"kept").unwrap();
     for dest in ["/out", "/out/new", "/out/new/deeper"] {
@@ -263,11 +254,7 @@ fn a_failed_run_leaves_the_destination_as_it_was() {
             run.stderr
         );
         assert!(!run.stderr.contains("warning"), "{dest}: {}", run.stderr);
-        let left: Vec<_> = std::fs::read_dir(out.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(left, ["keep.txt"], "{dest}");
+        assert_eq!(names_in(out.path()), ["keep.txt"], "{dest}");
     }
 }
 

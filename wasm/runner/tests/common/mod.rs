@@ -91,3 +91,24 @@ pub fn native_tree(archive: &[u8], preset: Preset, modes: Modes) -> BTreeMap<Str
         })
         .collect()
 }
+
+/// A tar refused at its last entry (`link-outside-root`) after two directories and two files
+/// were written: what a failed run must take away again.
+pub fn refused_after_writing() -> Vec<u8> {
+    uncork_core::testkit::tar(&[
+        ("top/", b'5', "", b"", 0o755),
+        ("top/sub/one.txt", b'0', "", b"one", 0o644),
+        ("top/two.txt", b'0', "", b"two", 0o644),
+        ("top/evil", b'2', "../../etc/passwd", b"", 0o777),
+    ])
+}
+
+/// The names directly in `dir`.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
