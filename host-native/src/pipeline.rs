@@ -10,9 +10,10 @@
 //! - a degraded outcome is recorded into the report after the core finishes, in order;
 //! - a host error stops the core at its next action (its [`Location`] was sent along, so the
 //!   error still names the entry);
-//! - memory stays bounded: at most `IN_FLIGHT` batches of about `BATCH_BYTES` each. A
-//!   batch carries its file data in one buffer, and batches go back to the core's thread to be
-//!   refilled, so file data costs no allocation (and no fresh page faults) per chunk.
+//! - memory stays bounded: at most `BATCHES` batches of at most `BATCH_BYTES` of file data
+//!   each. A batch carries its file data in one buffer, allocated once, and batches go back to
+//!   the core's thread to be refilled, so file data costs no allocation (and no fresh page
+//!   faults) per chunk.
 //!
 //! [`extract_file`] adds worker threads for zip archives: the core hands them the data of
 //! files of `TAKE_FROM` bytes and more, and each worker inflates and writes such a file by
@@ -277,7 +278,7 @@ impl Forward {
                 Batch::new()
             }
             // The host's thread gives every batch back, even after a failure, until the core
-            // is done; it is gone only if it panicked.
+            // is done; the channel closes only if that thread panicked.
             Err(_) => self.spare.recv().map_err(|_| Stopped)?,
         };
         let batch = std::mem::replace(&mut self.batch, next);
@@ -405,19 +406,21 @@ fn pipelined<P>(
 where
     P: FnOnce(&mut Forward) -> Result<Report, RunError<Stopped>> + Send,
 {
-    let (batches_tx, batches) = sync_channel::<Batch>(IN_FLIGHT);
-    let (spare_tx, spare): (Sender<Batch>, Receiver<Batch>) = channel();
     let stopped = Arc::new(AtomicBool::new(false));
-    let mut forward = Forward {
-        batches: batches_tx,
-        spare,
-        made: 1,
-        batch: Batch::new(),
-        sent: None,
-        stopped: Arc::clone(&stopped),
-        taking: archive.is_some(),
-    };
     std::thread::scope(|scope| {
+        // Made in here, so that if the host's thread panics, unwinding drops them before the
+        // scope waits for the core: the core then stops instead of waiting for ever.
+        let (batches_tx, batches) = sync_channel::<Batch>(IN_FLIGHT);
+        let (spare_tx, spare): (Sender<Batch>, Receiver<Batch>) = channel();
+        let mut forward = Forward {
+            batches: batches_tx,
+            spare,
+            made: 1,
+            batch: Batch::new(),
+            sent: None,
+            stopped: Arc::clone(&stopped),
+            taking: archive.is_some(),
+        };
         let mut workers = archive
             .map(|archive| workers::pool(scope, archive, workers::count(), Arc::clone(&stopped)));
         let core = scope.spawn(move || {

@@ -465,7 +465,14 @@ fn remove_contents(dir: &Descriptor, at: &str, left: &mut Vec<String>) {
         } else {
             format!("{at}/{}", child.name)
         };
-        let result = if child.type_ == DescriptorType::Directory {
+        // Some filesystems do not tell the type in a listing: ask, never following a link.
+        let kind = match child.type_ {
+            DescriptorType::Unknown => dir
+                .stat_at(no_follow(), &child.name)
+                .map_or(DescriptorType::Unknown, |stat| stat.type_),
+            kind => kind,
+        };
+        let result = if kind == DescriptorType::Directory {
             match dir.open_at(
                 no_follow(),
                 &child.name,

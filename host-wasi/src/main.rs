@@ -45,6 +45,20 @@ fn main() -> ExitCode {
         Ok(found) => found,
         Err(e) => return usage_error(e),
     };
+    // The archive first: a run that cannot read it makes no destination.
+    let archive = if args.archive == "-" {
+        None
+    } else {
+        match std::fs::File::open(&args.archive) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                return usage_error(format!(
+                    "cannot open '{}': {e} (is it inside a directory given to the runtime with --dir?)",
+                    args.archive
+                ));
+            }
+        }
+    };
     let base = &preopens[index].0;
     let dest = match Destination::open(base, &rest) {
         Ok(dest) => dest,
@@ -60,22 +74,13 @@ fn main() -> ExitCode {
         select: None,
     };
     let mut host = WasiHost::new(root, fresh, args.symlinks, args.max_copy_bytes);
-    let result = if args.archive == "-" {
-        extract_stream(io::stdin().lock(), &options, &mut host)
-    } else {
-        match std::fs::File::open(&args.archive) {
-            Ok(file) => extract(
-                BufReader::with_capacity(256 * 1024, file),
-                &options,
-                &mut host,
-            ),
-            Err(e) => {
-                return usage_error(format!(
-                    "cannot open '{}': {e} (is it inside a directory given to the runtime with --dir?)",
-                    args.archive
-                ));
-            }
-        }
+    let result = match archive {
+        None => extract_stream(io::stdin().lock(), &options, &mut host),
+        Some(file) => extract(
+            BufReader::with_capacity(256 * 1024, file),
+            &options,
+            &mut host,
+        ),
     };
     let mut stdout = io::stdout().lock();
     match result {
@@ -117,44 +122,60 @@ struct Destination {
 
 impl Destination {
     /// Opens (creating when missing) the directories `rest` below `base`, one component at a
-    /// time and never following a symlink.
+    /// time and never following a symlink. On an error, what it made is removed again.
     fn open(base: &Descriptor, rest: &[String]) -> Result<Destination, ErrorCode> {
-        let mut chain: Vec<Descriptor> = Vec::new();
-        let mut first_made = None;
+        let mut dest = Destination {
+            chain: Vec::new(),
+            first_made: None,
+        };
         for (i, name) in rest.iter().enumerate() {
-            let parent = chain.last().unwrap_or(base);
-            match parent.create_directory_at(name) {
-                Ok(()) => {
-                    first_made.get_or_insert(i);
+            let parent = dest.chain.last().unwrap_or(base);
+            let made = match parent.create_directory_at(name) {
+                Ok(()) => true,
+                Err(ErrorCode::Exist) => false,
+                Err(e) => {
+                    dest.remove_made(base, &rest[..i]);
+                    return Err(e);
                 }
-                Err(ErrorCode::Exist) => {}
-                Err(e) => return Err(e),
+            };
+            if made {
+                dest.first_made.get_or_insert(i);
             }
-            if parent.stat_at(PathFlags::empty(), name)?.type_ != DescriptorType::Directory {
-                return Err(ErrorCode::NotDirectory);
+            let opened = match parent.stat_at(PathFlags::empty(), name) {
+                Ok(stat) if stat.type_ != DescriptorType::Directory => Err(ErrorCode::NotDirectory),
+                Ok(_) => parent.open_at(
+                    PathFlags::empty(),
+                    name,
+                    OpenFlags::DIRECTORY,
+                    DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+                ),
+                Err(e) => Err(e),
+            };
+            match opened {
+                Ok(next) => dest.chain.push(next),
+                Err(e) => {
+                    // Component i too, if this run made it.
+                    dest.remove_made(base, &rest[..i + usize::from(made)]);
+                    return Err(e);
+                }
             }
-            let next = parent.open_at(
-                PathFlags::empty(),
-                name,
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
-            )?;
-            chain.push(next);
         }
-        Ok(Destination { chain, first_made })
+        Ok(dest)
     }
 
-    /// After a failed run (its tree undone): removes the directories this run made, deepest
-    /// first, as a native run leaves no destination it made. Returns what could not be removed.
-    fn remove_made(&self, base: &Descriptor, rest: &[String]) -> Vec<String> {
+    /// After a failed run (its tree undone): removes the directories this run made among
+    /// `path` (the destination's path below the preopen, or the part of it opened so far),
+    /// deepest first, as a native run leaves no destination it made. Returns what could not be
+    /// removed.
+    fn remove_made(&self, base: &Descriptor, path: &[String]) -> Vec<String> {
         let Some(first) = self.first_made else {
             return Vec::new();
         };
         let mut left = Vec::new();
-        for i in (first..rest.len()).rev() {
+        for i in (first..path.len()).rev() {
             let parent = if i == 0 { base } else { &self.chain[i - 1] };
-            if let Err(e) = parent.remove_directory_at(&rest[i]) {
-                left.push(format!("{} ({})", rest[..=i].join("/"), e.message()));
+            if let Err(e) = parent.remove_directory_at(&path[i]) {
+                left.push(format!("{} ({})", path[..=i].join("/"), e.message()));
             }
         }
         left

@@ -261,9 +261,17 @@ export function bytesSource(bytes) {
  * `val.rule` for `format` and `refused`).
  */
 export async function extract(archive, dest, { options = presetOptions(), symlinks = 'auto', bindings } = {}) {
-  // The first directory made, if `dest` was missing: removed again if the run fails.
-  const made = fs.mkdirSync(dest, { recursive: true });
+  // The archive first: a run that cannot read it makes no destination.
   const source = fileSource(archive);
+  // The first directory made, if `dest` was missing: removed again if the run fails. Resolved
+  // first: of `new/../old`, mkdirSync would report `new` made although `old` was there.
+  let made;
+  try {
+    made = fs.mkdirSync(path.resolve(dest), { recursive: true });
+  } catch (e) {
+    source.close();
+    throw e;
+  }
   const sink = new FsSink(dest, { symlinks, fresh: made !== undefined });
   try {
     const sinkImport = { apply: (action) => sink.apply(action) };

@@ -57,7 +57,10 @@ try {
     }
   }
 } catch (e) {
-  const err = e?.payload;
+  // Opening the archive or making the destination failed before the planner ran: an I/O
+  // error with Node's code (ENOENT, EACCES, ...), reported as the component's `input` error is.
+  const err = e?.payload ?? (typeof e?.code === 'string' && e.syscall
+    ? { tag: 'input', val: e.message } : undefined);
   if (!err?.tag) throw e; // a bug or a trap, not an extraction error
   const v = err.val;
   const message = typeof v === 'string' ? v

@@ -61,7 +61,7 @@ impl Packed {
             }
             Node::Dir(_) | Node::Link { .. } => Err(PolicyError::new(
                 Rule::EntryLimit,
-                "the archive holds more than 2^29 directories or links, more than uncork can track",
+                "the archive holds more than 2^30 directories or 2^29 links, more than uncork can track",
             )),
         }
     }

@@ -115,9 +115,11 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
         );
         let tally = progress.tally();
         host.set_observer(move |action: &Action<'_>, outcome: &Outcome| {
-            tally.on_action(action);
             let nothing_made =
                 matches!(outcome, Outcome::Degraded(d) if d.fallback == Fallback::Skipped);
+            if !nothing_made {
+                tally.on_action(action);
+            }
             if verbose
                 && !nothing_made
                 && let Action::MakeDir { path, .. }

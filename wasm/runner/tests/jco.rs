@@ -147,4 +147,15 @@ fn a_failed_run_leaves_the_destination_as_it_was_under_node() {
         assert!(!run.stderr.contains("warning"), "{}", run.stderr);
         assert_eq!(names_in(&out), ["keep.txt"], "{dest:?}");
     }
+    // `out/made/..` is `out`, which was there: what the run wrote in it goes, `made` too.
+    let through = out.join("made/..");
+    let run = uncork_js(&[archive.to_str().unwrap(), "-C", through.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(names_in(&out), ["keep.txt"]);
+    // An archive that cannot be opened makes no destination.
+    let missing = dir.path().join("missing.tar");
+    let new = out.join("new");
+    let run = uncork_js(&[missing.to_str().unwrap(), "-C", new.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(names_in(&out), ["keep.txt"]);
 }

@@ -256,6 +256,14 @@ fn a_failed_run_leaves_the_destination_as_it_was() {
         assert!(!run.stderr.contains("warning"), "{dest}: {}", run.stderr);
         assert_eq!(names_in(out.path()), ["keep.txt"], "{dest}");
     }
+    // An archive that cannot be opened makes no destination either.
+    let run = run(
+        input.path(),
+        out.path(),
+        &["/in/missing.tar", "-C", "/out/new"],
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(names_in(out.path()), ["keep.txt"]);
 }
 
 #[test]
