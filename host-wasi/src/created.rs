@@ -25,11 +25,6 @@ impl Created {
         self.ends.push(if is_dir { end | DIR } else { end });
     }
 
-    /// Whether this run created `path`.
-    pub fn contains(&self, path: &str) -> bool {
-        (0..self.ends.len()).any(|i| self.get(i).0 == path)
-    }
-
     /// Every path, newest first (children before their directories), with whether it is a
     /// directory.
     pub fn newest_first(&self) -> impl Iterator<Item = (&str, bool)> {
@@ -64,7 +59,5 @@ mod tests {
             created.newest_first().collect::<Vec<_>>(),
             [("", false), ("a/ü", true), ("a/b.txt", false), ("a", true)]
         );
-        assert!(created.contains("a/b.txt") && created.contains("a/ü"));
-        assert!(!created.contains("a/b") && !created.contains("b.txt"));
     }
 }

@@ -14,6 +14,7 @@
 //!   report counts (`modes_not_applied`). Mtimes are set with `set-times`.
 
 use crate::created::Created;
+use std::collections::HashSet;
 use std::fmt;
 use uncork_core::action::{Action, Degradation, Effect, Fallback, Host, LinkKind, Outcome};
 use wasi::filesystem::types::{
@@ -98,6 +99,10 @@ pub struct WasiHost<'d> {
     fresh: bool,
     /// Directories that were there before, with their mtimes, restored by `undo`.
     existing: Vec<(String, Option<Datetime>)>,
+    /// The directories in `created` and `existing` (not kept when `fresh`), so that a
+    /// directory met again is looked up at once, not searched for in lists that grow with
+    /// every entry.
+    known_dirs: HashSet<String>,
 }
 
 impl fmt::Debug for WasiHost<'_> {
@@ -148,6 +153,7 @@ impl<'d> WasiHost<'d> {
             created: Created::default(),
             fresh,
             existing: Vec::new(),
+            known_dirs: HashSet::new(),
         }
     }
 
@@ -187,6 +193,9 @@ impl<'d> WasiHost<'d> {
     fn record(&mut self, path: &str, is_dir: bool) {
         if !self.fresh {
             self.created.push(path, is_dir);
+            if is_dir {
+                self.known_dirs.insert(path.to_owned());
+            }
         }
     }
 
@@ -215,8 +224,9 @@ impl<'d> WasiHost<'d> {
                     .map_err(|e| fail("cannot inspect", path, e))?;
                 match stat.type_ {
                     DescriptorType::Directory => {
-                        let mine = self.fresh || self.created.contains(path);
-                        if !mine && !self.existing.iter().any(|(p, _)| p == path) {
+                        // In a fresh root every directory is this run's; else one met for the
+                        // first time was there before: its mtime is restored by `undo`.
+                        if !self.fresh && self.known_dirs.insert(path.to_owned()) {
                             self.existing
                                 .push((path.to_owned(), stat.data_modification_timestamp));
                         }

@@ -57,6 +57,7 @@ export class FsSink {
     // What this run created, in order, so that a failed run removes it again. Not kept when
     // `fresh`: a list that grows with every entry, where removing `dest` does the same.
     this.created = [];
+    this.createdDirs = new Set();
     // Directories that were there before, with their times, restored by undo().
     this.existing = new Map();
   }
@@ -78,6 +79,7 @@ export class FsSink {
       }
     }
     this.created = [];
+    this.createdDirs.clear();
     for (const [p, st] of this.existing) {
       try {
         fs.utimesSync(this.at(p), st.atime, st.mtime);
@@ -92,9 +94,12 @@ export class FsSink {
     return path.join(this.dest, ...p.split('/'));
   }
 
-  /** Notes what this run created, for undo(). */
-  record(entry) {
-    if (!this.fresh) this.created.push(entry);
+  /** Notes what this run created, for undo(); `dir` for a directory or a copied tree. */
+  record(entry, { dir = false } = {}) {
+    if (this.fresh) return;
+    this.created.push(entry);
+    // Looked up when a directory is met again: a Set, not a search of the growing list.
+    if (dir) this.createdDirs.add(entry.p);
   }
 
   remove(p) {
@@ -108,7 +113,7 @@ export class FsSink {
   makeDir(p) {
     try {
       fs.mkdirSync(this.at(p));
-      this.record({ p });
+      this.record({ p }, { dir: true });
     } catch (e) {
       if (e.code !== 'EEXIST') throw refuse(`cannot create directory '${p}': ${e.message}`);
       const st = fs.lstatSync(this.at(p));
@@ -118,7 +123,7 @@ export class FsSink {
       if (!st.isDirectory()) {
         throw refuse(`'${p}' already exists in the destination and is not a directory`);
       }
-      if (!this.fresh && !this.existing.has(p) && !this.created.some((c) => c.p === p)) this.existing.set(p, st);
+      if (!this.fresh && !this.existing.has(p) && !this.createdDirs.has(p)) this.existing.set(p, st);
     }
   }
 
@@ -127,7 +132,7 @@ export class FsSink {
       fs.cpSync(this.at(from), this.at(to), {
         recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, preserveTimestamps: true,
       });
-      this.record({ p: to, tree: true });
+      this.record({ p: to, tree: true }, { dir: true });
     } catch (e) {
       throw refuse(`cannot copy '${from}' to '${to}': ${e.message}`);
     }

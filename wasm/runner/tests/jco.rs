@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Modes, disk_tree, names_in, native_tree, refused_after_writing, repo};
+use common::{
+    Modes, disk_tree, mtime, names_in, native_tree, old_dir, refused_after_writing, repo,
+};
 use std::path::Path;
 use std::process::Command;
 use uncork_core::policy::Preset;
@@ -140,22 +142,27 @@ fn a_failed_run_leaves_the_destination_as_it_was_under_node() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), b"kept").unwrap();
+    // The archive's top directory is there already: it stays, empty, with its mtime.
+    let top = out.join("top");
+    let was = old_dir(&top);
     for dest in [out.clone(), out.join("new"), out.join("new/deeper")] {
         let run = uncork_js(&[archive.to_str().unwrap(), "-C", dest.to_str().unwrap()]);
         assert_eq!(run.code, Some(1), "{dest:?}: {}", run.stderr);
         assert!(run.stderr.contains("link-outside-root"), "{}", run.stderr);
         assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-        assert_eq!(names_in(&out), ["keep.txt"], "{dest:?}");
+        assert_eq!(names_in(&out), ["keep.txt", "top"], "{dest:?}");
+        assert!(names_in(&top).is_empty(), "{dest:?}");
+        assert_eq!(mtime(&top), was, "{dest:?}");
     }
     // `out/made/..` is `out`, which was there: what the run wrote in it goes, `made` too.
     let through = out.join("made/..");
     let run = uncork_js(&[archive.to_str().unwrap(), "-C", through.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert_eq!(names_in(&out), ["keep.txt"]);
+    assert_eq!(names_in(&out), ["keep.txt", "top"]);
     // An archive that cannot be opened makes no destination.
     let missing = dir.path().join("missing.tar");
     let new = out.join("new");
     let run = uncork_js(&[missing.to_str().unwrap(), "-C", new.to_str().unwrap()]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert_eq!(names_in(&out), ["keep.txt"]);
+    assert_eq!(names_in(&out), ["keep.txt", "top"]);
 }

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Modes, Node, disk_tree, names_in, native_tree, refused_after_writing, repo};
+use common::{
+    Modes, Node, disk_tree, mtime, names_in, native_tree, old_dir, refused_after_writing, repo,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -245,6 +247,9 @@ fn a_failed_run_leaves_the_destination_as_it_was() {
     std::fs::write(input.path().join("late.tar"), refused_after_writing()).unwrap();
     let out = tempfile::tempdir().unwrap();
     std::fs::write(out.path().join("keep.txt"), b"kept").unwrap();
+    // The archive's top directory is there already: it stays, empty, with its mtime.
+    let top = out.path().join("top");
+    let was = old_dir(&top);
     for dest in ["/out", "/out/new", "/out/new/deeper"] {
         let run = run(input.path(), out.path(), &["/in/late.tar", "-C", dest]);
         assert_eq!(run.code, 1, "{dest}: {run:?}");
@@ -254,7 +259,9 @@ fn a_failed_run_leaves_the_destination_as_it_was() {
             run.stderr
         );
         assert!(!run.stderr.contains("warning"), "{dest}: {}", run.stderr);
-        assert_eq!(names_in(out.path()), ["keep.txt"], "{dest}");
+        assert_eq!(names_in(out.path()), ["keep.txt", "top"], "{dest}");
+        assert!(names_in(&top).is_empty(), "{dest}");
+        assert_eq!(mtime(&top), was, "{dest}");
     }
     // An archive that cannot be opened makes no destination either.
     let run = run(
@@ -263,7 +270,7 @@ fn a_failed_run_leaves_the_destination_as_it_was() {
         &["/in/missing.tar", "-C", "/out/new"],
     );
     assert_ne!(run.code, 0, "{run:?}");
-    assert_eq!(names_in(out.path()), ["keep.txt"]);
+    assert_eq!(names_in(out.path()), ["keep.txt", "top"]);
 }
 
 #[test]

@@ -112,3 +112,19 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Makes the directory `path` with an mtime long past, and returns that mtime.
+pub fn old_dir(path: &Path) -> std::time::SystemTime {
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    std::fs::create_dir(path).unwrap();
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    when
+}
+
+/// The mtime of `path` (not following a link).
+pub fn mtime(path: &Path) -> std::time::SystemTime {
+    std::fs::symlink_metadata(path).unwrap().modified().unwrap()
+}
