@@ -91,18 +91,21 @@ pub struct WasiHost<'d> {
     /// Bytes written as copies in place of links, and the most allowed.
     copied: u64,
     max_copy_bytes: u64,
-    /// Everything this run created, in order, so that a failed run can remove it again and
-    /// leave the destination as it was. Not kept when `fresh`.
+    /// What this run created, in order, so that a failed run can remove it again and leave
+    /// the destination as it was: only what is not inside a directory this run made (such a
+    /// directory goes whole), and nothing when `fresh`. So the list grows with what an archive
+    /// adds to directories that were there before, not with every entry.
     created: Created,
     /// The root was made by this run: all that is below it is this run's, and a failed run
     /// empties it instead of removing a list of paths (which would grow with every entry).
     fresh: bool,
     /// Directories that were there before, with their mtimes, restored by `undo`.
     existing: Vec<(String, Option<Datetime>)>,
-    /// The directories in `created` and `existing` (not kept when `fresh`), so that a
-    /// directory met again is looked up at once, not searched for in lists that grow with
-    /// every entry.
-    known_dirs: HashSet<String>,
+    /// The directories this run made (not kept when `fresh`): what is inside them is not
+    /// listed in `created`.
+    made_dirs: HashSet<String>,
+    /// The paths in `existing`, looked up at once when a directory is met again.
+    found_dirs: HashSet<String>,
 }
 
 impl fmt::Debug for WasiHost<'_> {
@@ -153,12 +156,13 @@ impl<'d> WasiHost<'d> {
             created: Created::default(),
             fresh,
             existing: Vec::new(),
-            known_dirs: HashSet::new(),
+            made_dirs: HashSet::new(),
+            found_dirs: HashSet::new(),
         }
     }
 
-    /// Removes what this run created, newest first (children before their directories).
-    /// Called after a failed extraction; what cannot be removed is returned, by path.
+    /// Removes what this run created, newest first (a directory it made goes with all inside
+    /// it). Called after a failed extraction; what cannot be removed is returned, by path.
     pub fn undo(&mut self) -> Vec<String> {
         // A file being written is closed first.
         self.current = None;
@@ -169,6 +173,16 @@ impl<'d> WasiHost<'d> {
         let created = std::mem::take(&mut self.created);
         for (path, is_dir) in created.newest_first() {
             let result = if is_dir {
+                match self.root.open_at(
+                    no_follow(),
+                    path,
+                    OpenFlags::DIRECTORY,
+                    DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+                ) {
+                    Ok(dir) => remove_contents(&dir, path, &mut left),
+                    Err(ErrorCode::NoEntry) => {}
+                    Err(e) => left.push(format!("{path} ({})", e.message())),
+                }
                 self.root.remove_directory_at(path)
             } else {
                 self.root.unlink_file_at(path)
@@ -191,11 +205,17 @@ impl<'d> WasiHost<'d> {
 
     /// Notes that this run created `path` (a directory if `is_dir`), for `undo`.
     fn record(&mut self, path: &str, is_dir: bool) {
-        if !self.fresh {
+        if self.fresh {
+            return;
+        }
+        let inside_made = path
+            .rsplit_once('/')
+            .is_some_and(|(parent, _)| self.made_dirs.contains(parent));
+        if is_dir {
+            self.made_dirs.insert(path.to_owned());
+        }
+        if !inside_made {
             self.created.push(path, is_dir);
-            if is_dir {
-                self.known_dirs.insert(path.to_owned());
-            }
         }
     }
 
@@ -226,7 +246,10 @@ impl<'d> WasiHost<'d> {
                     DescriptorType::Directory => {
                         // In a fresh root every directory is this run's; else one met for the
                         // first time was there before: its mtime is restored by `undo`.
-                        if !self.fresh && self.known_dirs.insert(path.to_owned()) {
+                        if !self.fresh
+                            && !self.made_dirs.contains(path)
+                            && self.found_dirs.insert(path.to_owned())
+                        {
                             self.existing
                                 .push((path.to_owned(), stat.data_modification_timestamp));
                         }

@@ -54,8 +54,9 @@ export class FsSink {
     this.symlinks = symlinks;
     this.fresh = fresh;
     this.current = null;
-    // What this run created, in order, so that a failed run removes it again. Not kept when
-    // `fresh`: a list that grows with every entry, where removing `dest` does the same.
+    // What this run created, in order, so that a failed run removes it again: not what is
+    // inside a directory it made (see record()), and nothing when `fresh` (removing `dest`
+    // does the same).
     this.created = [];
     this.createdDirs = new Set();
     // Directories that were there before, with their times, restored by undo().
@@ -94,12 +95,18 @@ export class FsSink {
     return path.join(this.dest, ...p.split('/'));
   }
 
-  /** Notes what this run created, for undo(); `dir` for a directory or a copied tree. */
+  /**
+   * Notes what this run created, for undo(); `dir` for a directory or a copied tree, which
+   * undo() removes whole. What is inside a directory this run made is not listed (it goes with
+   * that directory), so the list grows only with what lands in directories that were there.
+   */
   record(entry, { dir = false } = {}) {
     if (this.fresh) return;
-    this.created.push(entry);
+    const slash = entry.p.lastIndexOf('/');
+    const insideMade = slash !== -1 && this.createdDirs.has(entry.p.slice(0, slash));
     // Looked up when a directory is met again: a Set, not a search of the growing list.
     if (dir) this.createdDirs.add(entry.p);
+    if (!insideMade) this.created.push(dir ? { ...entry, tree: true } : entry);
   }
 
   remove(p) {
