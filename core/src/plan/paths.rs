@@ -125,8 +125,8 @@ impl PathMap {
     pub fn get(&self, path: &str) -> Option<Node> {
         let mut slot = ROOT;
         for component in path.split('/') {
-            let name = self.name_id(component)?;
-            slot = self.step(slot, name)?;
+            let name = self.name_id(component, self.hasher.hash_one(component))?;
+            slot = self.step(slot, name, self.hasher.hash_one((slot, name)))?;
         }
         self.slots[slot as usize].node.get()
     }
@@ -135,14 +135,17 @@ impl PathMap {
     pub fn insert(&mut self, path: &str, node: Node) -> Result<(), PolicyError> {
         let node = Packed::new(node)?;
         let mut slot = ROOT;
+        // Each hash is computed once, for the lookup and, on a miss, the insertion.
         for component in path.split('/') {
-            let name = match self.name_id(component) {
+            let hash = self.hasher.hash_one(component);
+            let name = match self.name_id(component, hash) {
                 Some(id) => id,
-                None => self.add_name(component)?,
+                None => self.add_name(component, hash)?,
             };
-            slot = match self.step(slot, name) {
+            let hash = self.hasher.hash_one((slot, name));
+            slot = match self.step(slot, name, hash) {
                 Some(next) => next,
-                None => self.add_step(slot, name)?,
+                None => self.add_step(slot, name, hash)?,
             };
         }
         let held = &mut self.slots[slot as usize].node;
@@ -162,15 +165,14 @@ impl PathMap {
         &self.name_bytes[start as usize..end as usize]
     }
 
-    /// The id of a component name already seen.
-    fn name_id(&self, component: &str) -> Option<u32> {
-        let hash = self.hasher.hash_one(component);
+    /// The id of a component name already seen (`hash`: the name's).
+    fn name_id(&self, component: &str, hash: u64) -> Option<u32> {
         self.names[shard(hash)]
             .find(hash, |&id| self.name(id) == component)
             .copied()
     }
 
-    fn add_name(&mut self, component: &str) -> Result<u32, PolicyError> {
+    fn add_name(&mut self, component: &str, hash: u64) -> Result<u32, PolicyError> {
         let id = to_u32(self.name_spans.len(), "distinct names")?;
         let start = to_u32(self.name_bytes.len(), "bytes of distinct names")?;
         let end = to_u32(
@@ -179,7 +181,6 @@ impl PathMap {
         )?;
         self.name_bytes.push_str(component);
         self.name_spans.push((start, end));
-        let hash = self.hasher.hash_one(component);
         let (bytes, spans, hasher) = (&self.name_bytes, &self.name_spans, &self.hasher);
         self.names[shard(hash)].insert_unique(hash, id, |&id| {
             let (start, end) = spans[id as usize];
@@ -188,10 +189,10 @@ impl PathMap {
         Ok(id)
     }
 
-    /// The slot of `name` below `parent`, if any path has gone through it.
-    fn step(&self, parent: u32, name: u32) -> Option<u32> {
+    /// The slot of `name` below `parent`, if any path has gone through it (`hash`: the
+    /// pair's).
+    fn step(&self, parent: u32, name: u32, hash: u64) -> Option<u32> {
         let slots = &self.slots;
-        let hash = self.hasher.hash_one((parent, name));
         self.index[shard(hash)]
             .find(hash, |&s| {
                 let slot = &slots[s as usize];
@@ -200,7 +201,7 @@ impl PathMap {
             .copied()
     }
 
-    fn add_step(&mut self, parent: u32, name: u32) -> Result<u32, PolicyError> {
+    fn add_step(&mut self, parent: u32, name: u32, hash: u64) -> Result<u32, PolicyError> {
         let next = to_u32(self.slots.len(), "paths")?;
         self.slots.push(Slot {
             parent,
@@ -208,7 +209,6 @@ impl PathMap {
             node: Packed::NONE,
         });
         let (slots, hasher) = (&self.slots, &self.hasher);
-        let hash = hasher.hash_one((parent, name));
         self.index[shard(hash)].insert_unique(hash, next, |&s| {
             let slot = &slots[s as usize];
             hasher.hash_one((slot.parent, slot.name))
