@@ -93,16 +93,13 @@ pub struct WasiHost<'d> {
     max_copy_bytes: u64,
     /// What this run created, in order, so that a failed run can remove it again and leave
     /// the destination as it was: only what is not inside a directory this run made (such a
-    /// directory goes whole), and nothing when `fresh`. So the list grows with what an archive
-    /// adds to directories that were there before, not with every entry.
+    /// directory goes whole). So the list grows with what an archive adds to directories that
+    /// were there before, not with every entry.
     created: Created,
-    /// The root was made by this run: all that is below it is this run's, and a failed run
-    /// empties it instead of removing a list of paths (which would grow with every entry).
-    fresh: bool,
     /// Directories that were there before, with their mtimes, restored by `undo`.
     existing: Vec<(String, Option<Datetime>)>,
-    /// The directories this run made (not kept when `fresh`): what is inside them is not
-    /// listed in `created`.
+    /// The directories this run made, `""` for the root when the run made it: what is inside
+    /// them is not listed in `created`.
     made_dirs: HashSet<String>,
     /// The paths in `existing`, looked up at once when a directory is met again.
     found_dirs: HashSet<String>,
@@ -154,9 +151,12 @@ impl<'d> WasiHost<'d> {
             copied: 0,
             max_copy_bytes,
             created: Created::default(),
-            fresh,
             existing: Vec::new(),
-            made_dirs: HashSet::new(),
+            made_dirs: if fresh {
+                HashSet::from([String::new()])
+            } else {
+                HashSet::new()
+            },
             found_dirs: HashSet::new(),
         }
     }
@@ -167,23 +167,14 @@ impl<'d> WasiHost<'d> {
         // A file being written is closed first.
         self.current = None;
         let mut left = Vec::new();
-        if self.fresh {
+        if self.made_dirs.contains("") {
+            // The root is this run's: all below it goes (the caller removes the root).
             remove_contents(self.root, "", &mut left);
         }
         let created = std::mem::take(&mut self.created);
         for (path, is_dir) in created.newest_first() {
             let result = if is_dir {
-                match self.root.open_at(
-                    no_follow(),
-                    path,
-                    OpenFlags::DIRECTORY,
-                    DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
-                ) {
-                    Ok(dir) => remove_contents(&dir, path, &mut left),
-                    Err(ErrorCode::NoEntry) => {}
-                    Err(e) => left.push(format!("{path} ({})", e.message())),
-                }
-                self.root.remove_directory_at(path)
+                remove_tree(self.root, path, path, &mut left)
             } else {
                 self.root.unlink_file_at(path)
             };
@@ -205,12 +196,8 @@ impl<'d> WasiHost<'d> {
 
     /// Notes that this run created `path` (a directory if `is_dir`), for `undo`.
     fn record(&mut self, path: &str, is_dir: bool) {
-        if self.fresh {
-            return;
-        }
-        let inside_made = path
-            .rsplit_once('/')
-            .is_some_and(|(parent, _)| self.made_dirs.contains(parent));
+        let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        let inside_made = self.made_dirs.contains(parent);
         if is_dir {
             self.made_dirs.insert(path.to_owned());
         }
@@ -244,11 +231,9 @@ impl<'d> WasiHost<'d> {
                     .map_err(|e| fail("cannot inspect", path, e))?;
                 match stat.type_ {
                     DescriptorType::Directory => {
-                        // In a fresh root every directory is this run's; else one met for the
-                        // first time was there before: its mtime is restored by `undo`.
-                        if !self.fresh
-                            && !self.made_dirs.contains(path)
-                            && self.found_dirs.insert(path.to_owned())
+                        // One this run did not make, met for the first time, was there before:
+                        // its mtime is restored by `undo`.
+                        if !self.made_dirs.contains(path) && self.found_dirs.insert(path.to_owned())
                         {
                             self.existing
                                 .push((path.to_owned(), stat.data_modification_timestamp));
@@ -506,16 +491,7 @@ fn remove_contents(dir: &Descriptor, at: &str, left: &mut Vec<String>) {
             kind => kind,
         };
         let result = if kind == DescriptorType::Directory {
-            match dir.open_at(
-                no_follow(),
-                &child.name,
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
-            ) {
-                Ok(sub) => remove_contents(&sub, &path, left),
-                Err(e) => left.push(format!("{path} ({})", e.message())),
-            }
-            dir.remove_directory_at(&child.name)
+            remove_tree(dir, &child.name, &path, left)
         } else {
             dir.unlink_file_at(&child.name)
         };
@@ -524,6 +500,27 @@ fn remove_contents(dir: &Descriptor, at: &str, left: &mut Vec<String>) {
             Err(e) => left.push(format!("{path} ({})", e.message())),
         }
     }
+}
+
+/// Removes the directory `name` in `parent` (whose path is `at`) with everything in it, never
+/// following a link; what cannot be removed inside it goes to `left`.
+fn remove_tree(
+    parent: &Descriptor,
+    name: &str,
+    at: &str,
+    left: &mut Vec<String>,
+) -> Result<(), ErrorCode> {
+    match parent.open_at(
+        no_follow(),
+        name,
+        OpenFlags::DIRECTORY,
+        DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+    ) {
+        Ok(dir) => remove_contents(&dir, at, left),
+        Err(ErrorCode::NoEntry) => return Ok(()),
+        Err(e) => left.push(format!("{at} ({})", e.message())),
+    }
+    parent.remove_directory_at(name)
 }
 
 impl Host for WasiHost<'_> {

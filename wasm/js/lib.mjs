@@ -45,20 +45,20 @@ const hasModes = process.platform !== 'win32';
 
 /**
  * The sink: carries actions out below `dest`. `symlinks` is 'auto', 'copy' or 'skip'; `fresh`
- * when the caller made `dest` for this run and removes it whole if the run fails: nothing is
- * recorded then, and undo() has nothing to remove (see extract()).
+ * when the caller made `dest` for this run and removes it whole if the run fails: nothing
+ * below it is recorded then, and undo() has nothing to remove (see extract()).
  */
 export class FsSink {
   constructor(dest, { symlinks = 'auto', fresh = false } = {}) {
     this.dest = dest;
     this.symlinks = symlinks;
-    this.fresh = fresh;
     this.current = null;
     // What this run created, in order, so that a failed run removes it again: not what is
-    // inside a directory it made (see record()), and nothing when `fresh` (removing `dest`
-    // does the same).
+    // inside a directory it made (see record()).
     this.created = [];
-    this.createdDirs = new Set();
+    // The directories this run made; '' is `dest` itself when `fresh`, so nothing below it is
+    // listed.
+    this.createdDirs = new Set(fresh ? [''] : []);
     // Directories that were there before, with their times, restored by undo().
     this.existing = new Map();
   }
@@ -72,15 +72,14 @@ export class FsSink {
     const left = [];
     for (const { p, tree } of this.created.reverse()) {
       try {
+        // A directory (made or copied) is listed as a tree; anything else is a file or link.
         if (tree) fs.rmSync(this.at(p), { recursive: true, force: true });
-        else if (fs.lstatSync(this.at(p)).isDirectory()) fs.rmdirSync(this.at(p));
         else fs.unlinkSync(this.at(p));
       } catch (e) {
         if (e.code !== 'ENOENT') left.push(`${p} (${e.code ?? e.message})`);
       }
     }
     this.created = [];
-    this.createdDirs.clear();
     for (const [p, st] of this.existing) {
       try {
         fs.utimesSync(this.at(p), st.atime, st.mtime);
@@ -101,9 +100,8 @@ export class FsSink {
    * that directory), so the list grows only with what lands in directories that were there.
    */
   record(entry, { dir = false } = {}) {
-    if (this.fresh) return;
     const slash = entry.p.lastIndexOf('/');
-    const insideMade = slash !== -1 && this.createdDirs.has(entry.p.slice(0, slash));
+    const insideMade = this.createdDirs.has(slash === -1 ? '' : entry.p.slice(0, slash));
     // Looked up when a directory is met again: a Set, not a search of the growing list.
     if (dir) this.createdDirs.add(entry.p);
     if (!insideMade) this.created.push(dir ? { ...entry, tree: true } : entry);
@@ -130,7 +128,7 @@ export class FsSink {
       if (!st.isDirectory()) {
         throw refuse(`'${p}' already exists in the destination and is not a directory`);
       }
-      if (!this.fresh && !this.existing.has(p) && !this.createdDirs.has(p)) this.existing.set(p, st);
+      if (!this.existing.has(p) && !this.createdDirs.has(p)) this.existing.set(p, st);
     }
   }
 
