@@ -51,85 +51,91 @@ impl std::fmt::Debug for Options<'_> {
 
 /// Extracts a seekable input (a file): tar, compressed tar (gzip, bzip2, xz, lzma, zstd) or zip.
 pub fn extract<R: Read + Seek, H: Host>(
-    mut input: R,
+    input: R,
     options: &Options<'_>,
     host: &mut H,
 ) -> Result<Report, RunError<H::Error>> {
-    let (format, head) = sniff(&mut input, options.format)?;
-    if format == Format::Zip {
-        input.seek(SeekFrom::Start(0)).map_err(RunError::Input)?;
-        let mut source = ZipSource::new(input, &options.policy.limits).map_err(source_error)?;
-        return run(&mut source, format, options, host);
-    }
-    let input = Prefixed {
-        head,
-        at: 0,
-        inner: input,
-    };
-    extract_tar_family(input, format, options, host)
+    open(input, options, |source, format| {
+        run(source, format, options, host)
+    })
 }
 
 /// Extracts a stream (a pipe, stdin). A zip is read into memory first (bounded by
 /// `max_total_bytes`), because its directory is at the end.
 pub fn extract_stream<R: Read, H: Host>(
-    mut input: R,
+    input: R,
     options: &Options<'_>,
     host: &mut H,
 ) -> Result<Report, RunError<H::Error>> {
+    open_stream(input, options, |source, format| {
+        run(source, format, options, host)
+    })
+}
+
+/// Opens a seekable input as the archive its first bytes (or `options.format`) say it is and
+/// hands its entries to `consume`: extraction and listing read an archive the same way.
+fn open<R: Read + Seek, E: std::error::Error + 'static>(
+    mut input: R,
+    options: &Options<'_>,
+    consume: impl FnOnce(&mut dyn EntrySource, Format) -> Result<Report, RunError<E>>,
+) -> Result<Report, RunError<E>> {
+    let (format, head) = sniff(&mut input, options.format)?;
+    if format == Format::Zip {
+        input.seek(SeekFrom::Start(0)).map_err(RunError::Input)?;
+        let mut source = ZipSource::new(input, &options.policy.limits).map_err(source_error)?;
+        return consume(&mut source, format);
+    }
+    open_tar_family(Prefixed::new(head, input), format, options, consume)
+}
+
+/// [`open`] for a stream: a zip is read into memory first.
+fn open_stream<R: Read, E: std::error::Error + 'static>(
+    mut input: R,
+    options: &Options<'_>,
+    consume: impl FnOnce(&mut dyn EntrySource, Format) -> Result<Report, RunError<E>>,
+) -> Result<Report, RunError<E>> {
     let (format, head) = sniff(&mut input, options.format)?;
     if format == Format::Zip {
         let bytes = buffer_whole(head, input, &options.policy.limits)?;
         let mut source =
             ZipSource::new(Cursor::new(bytes), &options.policy.limits).map_err(source_error)?;
-        return run(&mut source, format, options, host);
+        return consume(&mut source, format);
     }
-    extract_tar_family(
-        Prefixed {
-            head,
-            at: 0,
-            inner: input,
-        },
-        format,
-        options,
-        host,
-    )
+    open_tar_family(Prefixed::new(head, input), format, options, consume)
 }
 
-fn extract_tar_family<R: Read, H: Host>(
+fn open_tar_family<R: Read, E: std::error::Error + 'static>(
     input: Prefixed<R>,
     format: Format,
     options: &Options<'_>,
-    host: &mut H,
-) -> Result<Report, RunError<H::Error>> {
+    consume: impl FnOnce(&mut dyn EntrySource, Format) -> Result<Report, RunError<E>>,
+) -> Result<Report, RunError<E>> {
     let limits = &options.policy.limits;
     if !format.is_built() {
         return Err(RunError::Format(format.not_built_error()));
     }
     match format {
-        Format::TarGz => extract_decoded(GzipReader::new(input), format, options, host),
+        Format::TarGz => open_decoded(GzipReader::new(input), format, options, consume),
         #[cfg(feature = "bzip2")]
-        Format::TarBz2 => extract_decoded(Bzip2Reader::new(input), format, options, host),
+        Format::TarBz2 => open_decoded(Bzip2Reader::new(input), format, options, consume),
         #[cfg(feature = "xz")]
-        Format::TarXz => extract_decoded(XzReader::new(input, limits), format, options, host),
+        Format::TarXz => open_decoded(XzReader::new(input, limits), format, options, consume),
         #[cfg(feature = "xz")]
-        Format::TarLzma => extract_decoded(LzmaReader::new(input, limits), format, options, host),
+        Format::TarLzma => open_decoded(LzmaReader::new(input, limits), format, options, consume),
         #[cfg(feature = "zstd")]
-        Format::TarZst => extract_decoded(ZstdReader::new(input, limits), format, options, host),
-        _ => {
-            let mut source = TarSource::new(Plain::new(input), limits);
-            run(&mut source, format, options, host)
-        }
+        Format::TarZst => open_decoded(ZstdReader::new(input, limits), format, options, consume),
+        _ => consume(&mut TarSource::new(Plain::new(input), limits), format),
     }
 }
 
-/// Extracts the tar stream a decompressor yields. Unless the format was forced, the stream
-/// must look like tar.
-fn extract_decoded<D: CountedRead, H: Host>(
+/// The tar stream a decompressor yields. Unless the format was forced, the stream must look
+/// like tar.
+fn open_decoded<D: CountedRead, E: std::error::Error + 'static>(
     mut decoded: D,
     format: Format,
     options: &Options<'_>,
-    host: &mut H,
-) -> Result<Report, RunError<H::Error>> {
+    consume: impl FnOnce(&mut dyn EntrySource, Format) -> Result<Report, RunError<E>>,
+) -> Result<Report, RunError<E>> {
     let head = read_head(&mut decoded).map_err(|e| source_error(SourceError::from_io(e, 0)))?;
     if options.format.is_none() && !looks_like_tar(&head) {
         let err = FormatError::new(
@@ -142,15 +148,9 @@ fn extract_decoded<D: CountedRead, H: Host>(
         .at(0);
         return Err(RunError::Format(err));
     }
-    let mut source = TarSource::new(
-        Prefixed {
-            head,
-            at: 0,
-            inner: io::BufReader::with_capacity(CHUNK, decoded),
-        },
-        &options.policy.limits,
-    );
-    run(&mut source, format, options, host)
+    let buffered = io::BufReader::with_capacity(CHUNK, decoded);
+    let mut source = TarSource::new(Prefixed::new(head, buffered), &options.policy.limits);
+    consume(&mut source, format)
 }
 
 /// One archive entry as `uncork list` shows it.
@@ -197,86 +197,24 @@ pub enum ListedKind {
 
 /// Lists a seekable input's entries in archive order without planning or writing anything.
 pub fn list<R: Read + Seek>(
-    mut input: R,
+    input: R,
     options: &Options<'_>,
     visit: &mut dyn FnMut(&Listed),
 ) -> Result<Report, RunError<std::convert::Infallible>> {
-    let (format, head) = sniff(&mut input, options.format)?;
-    if format == Format::Zip {
-        input.seek(SeekFrom::Start(0)).map_err(RunError::Input)?;
-        let mut source = ZipSource::new(input, &options.policy.limits).map_err(source_error)?;
-        return walk(&mut source, format, options, visit);
-    }
-    list_tar_family(
-        Prefixed {
-            head,
-            at: 0,
-            inner: input,
-        },
-        format,
-        options,
-        visit,
-    )
+    open(input, options, |source, format| {
+        walk(source, format, options, visit)
+    })
 }
 
 /// Lists a stream's entries (a zip is buffered in memory).
 pub fn list_stream<R: Read>(
-    mut input: R,
+    input: R,
     options: &Options<'_>,
     visit: &mut dyn FnMut(&Listed),
 ) -> Result<Report, RunError<std::convert::Infallible>> {
-    let (format, head) = sniff(&mut input, options.format)?;
-    if format == Format::Zip {
-        let bytes = buffer_whole(head, input, &options.policy.limits)?;
-        let mut source =
-            ZipSource::new(Cursor::new(bytes), &options.policy.limits).map_err(source_error)?;
-        return walk(&mut source, format, options, visit);
-    }
-    list_tar_family(
-        Prefixed {
-            head,
-            at: 0,
-            inner: input,
-        },
-        format,
-        options,
-        visit,
-    )
-}
-
-fn list_tar_family<R: Read>(
-    input: Prefixed<R>,
-    format: Format,
-    options: &Options<'_>,
-    visit: &mut dyn FnMut(&Listed),
-) -> Result<Report, RunError<std::convert::Infallible>> {
-    #[cfg(any(feature = "xz", feature = "zstd"))]
-    let limits = &options.policy.limits;
-    if !format.is_built() {
-        return Err(RunError::Format(format.not_built_error()));
-    }
-    match format {
-        Format::TarGz => list_decoded(GzipReader::new(input), format, options, visit),
-        #[cfg(feature = "bzip2")]
-        Format::TarBz2 => list_decoded(Bzip2Reader::new(input), format, options, visit),
-        #[cfg(feature = "xz")]
-        Format::TarXz => list_decoded(XzReader::new(input, limits), format, options, visit),
-        #[cfg(feature = "xz")]
-        Format::TarLzma => list_decoded(LzmaReader::new(input, limits), format, options, visit),
-        #[cfg(feature = "zstd")]
-        Format::TarZst => list_decoded(ZstdReader::new(input, limits), format, options, visit),
-        _ => list_decoded(Plain::new(input), format, options, visit),
-    }
-}
-
-fn list_decoded<D: CountedRead>(
-    decoded: D,
-    format: Format,
-    options: &Options<'_>,
-    visit: &mut dyn FnMut(&Listed),
-) -> Result<Report, RunError<std::convert::Infallible>> {
-    let mut source = TarSource::new(decoded, &options.policy.limits);
-    walk(&mut source, format, options, visit)
+    open_stream(input, options, |source, format| {
+        walk(source, format, options, visit)
+    })
 }
 
 fn walk(
@@ -384,6 +322,12 @@ struct Prefixed<R> {
     head: Vec<u8>,
     at: usize,
     inner: R,
+}
+
+impl<R> Prefixed<R> {
+    fn new(head: Vec<u8>, inner: R) -> Self {
+        Prefixed { head, at: 0, inner }
+    }
 }
 
 impl<R: Read> Read for Prefixed<R> {

@@ -12,7 +12,9 @@ use std::fs;
 use std::io::{Cursor, Write};
 use std::path::PathBuf;
 use uncork_core::memhost::MemHost;
-use uncork_core::{Format, Limits, Options, Rule, RunError, extract, extract_stream, list_stream};
+use uncork_core::{
+    Format, Limits, Options, Rule, RunError, extract, extract_stream, list, list_stream,
+};
 
 fn data(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -180,10 +182,19 @@ fn a_compressed_non_tar_is_not_an_archive() {
         &mut zst,
         ruzstd::encoding::CompressionLevel::Fastest,
     );
-    let err = tree(zst, &Options::default()).unwrap_err();
+    let err = tree(zst.clone(), &Options::default()).unwrap_err();
     assert_eq!(err.rule(), Some(Rule::NotAnArchive), "{err}");
     assert!(
         err.to_string().contains("zstd stream does not hold a tar"),
         "{err}"
     );
+    // Listing opens an archive the same way, so it says the same.
+    for listed in [
+        list(Cursor::new(&zst), &Options::default(), &mut |_| {}),
+        list_stream(&zst[..], &Options::default(), &mut |_| {}),
+    ] {
+        let err = listed.unwrap_err();
+        assert_eq!(err.rule(), Some(Rule::NotAnArchive), "{err}");
+        assert!(err.to_string().contains("does not hold a tar"), "{err}");
+    }
 }
