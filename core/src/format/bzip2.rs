@@ -5,10 +5,9 @@
 //! A bzip2 decoder needs at most about 3.6 MiB (900 kB blocks), so no memory limit applies.
 
 use crate::format::stream::{Codec, Fault, Streams, Tracked, push, starts_with};
-use crate::format::tar::CountedRead;
 use crate::rule::Rule;
 use bzip2::{Decompress, Status};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 /// One bzip2 stream.
 pub(crate) struct Bzip2 {
@@ -64,32 +63,17 @@ impl<R: Read> Bzip2Reader<R> {
     }
 }
 
-impl<R: Read> std::fmt::Debug for Bzip2Reader<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bzip2Reader")
-            .field("consumed", &self.0.consumed())
-            .finish()
-    }
-}
-
-impl<R: Read> Read for Bzip2Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl<R: Read> CountedRead for Bzip2Reader<R> {
-    fn input_consumed(&self) -> u64 {
-        self.0.consumed()
-    }
-}
+reader_impls!(Bzip2Reader);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entry::SourceError;
+    use crate::format::tar::CountedRead;
+    use crate::format::test_support::{decode_all, rule};
     use bzip2::Compression;
     use bzip2::write::BzEncoder;
+    use std::io;
     use std::io::Write;
 
     fn bz(data: &[u8]) -> Vec<u8> {
@@ -99,18 +83,7 @@ mod tests {
     }
 
     fn read_all(bytes: &[u8]) -> Result<Vec<u8>, SourceError> {
-        let mut out = Vec::new();
-        Bzip2Reader::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::from_io(e, 0))?;
-        Ok(out)
-    }
-
-    fn rule(r: Result<Vec<u8>, SourceError>) -> Rule {
-        match r {
-            Err(SourceError::Format(f)) => f.rule,
-            other => panic!("expected a format error, got {other:?}"),
-        }
+        decode_all(Bzip2Reader::new(bytes))
     }
 
     #[test]

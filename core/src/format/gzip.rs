@@ -323,6 +323,7 @@ impl<R: Read> CountedRead for GzipReader<R> {
 mod tests {
     use super::*;
     use crate::entry::SourceError;
+    use crate::format::test_support::{decode_all, rule};
     use flate2::{Compression, write::GzEncoder};
     use std::io::Write;
 
@@ -333,18 +334,7 @@ mod tests {
     }
 
     fn read_all(bytes: &[u8]) -> Result<Vec<u8>, SourceError> {
-        let mut out = Vec::new();
-        GzipReader::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::from_io(e, 0))?;
-        Ok(out)
-    }
-
-    fn rule(r: Result<Vec<u8>, SourceError>) -> Rule {
-        match r {
-            Err(SourceError::Format(f)) => f.rule,
-            other => panic!("expected a format error, got {other:?}"),
-        }
+        decode_all(GzipReader::new(bytes))
     }
 
     #[test]

@@ -1,5 +1,33 @@
 //! Archive formats: detection from magic bytes, and the readers.
 
+/// The public face of a compressed-tar reader `$name<R>(Streams<BufReader<R>, _>)`: `Debug`,
+/// `Read` and [`CountedRead`](tar::CountedRead), all by the inner [`Streams`](stream::Streams).
+/// (Defined before the modules that use it: a macro is visible below its definition.)
+#[cfg(any(feature = "bzip2", feature = "xz", feature = "zstd"))]
+macro_rules! reader_impls {
+    ($name:ident) => {
+        impl<R: std::io::Read> std::fmt::Debug for $name<R> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("consumed", &self.0.consumed())
+                    .finish()
+            }
+        }
+
+        impl<R: std::io::Read> std::io::Read for $name<R> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+
+        impl<R: std::io::Read> crate::format::tar::CountedRead for $name<R> {
+            fn input_consumed(&self) -> u64 {
+                self.0.consumed()
+            }
+        }
+    };
+}
+
 #[cfg(feature = "bzip2")]
 pub mod bzip2;
 pub mod gzip;
@@ -744,6 +772,31 @@ pub(crate) mod stream {
                 show_size(cap)
             ),
         )
+    }
+}
+
+/// What the decoders' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::entry::SourceError;
+    use crate::rule::Rule;
+    use std::io::Read;
+
+    /// Everything `reader` yields, or the error it stopped with (as the core reports it).
+    pub(crate) fn decode_all(mut reader: impl Read) -> Result<Vec<u8>, SourceError> {
+        let mut out = Vec::new();
+        reader
+            .read_to_end(&mut out)
+            .map_err(|e| SourceError::from_io(e, 0))?;
+        Ok(out)
+    }
+
+    /// The rule of the format error `decoded` must be.
+    pub(crate) fn rule(decoded: Result<Vec<u8>, SourceError>) -> Rule {
+        match decoded {
+            Err(SourceError::Format(f)) => f.rule,
+            other => panic!("expected a format error, got {other:?}"),
+        }
     }
 }
 

@@ -7,7 +7,6 @@
 //! anything is allocated. xz integrity checks (CRC-32, CRC-64, SHA-256) are verified.
 
 use crate::format::stream::{Codec, Fault, Streams, Tracked, over_memory, push, starts_with};
-use crate::format::tar::CountedRead;
 use crate::policy::Limits;
 use crate::rule::Rule;
 use lzma_rust2::{Action, LzmaStream, Status, XzStream};
@@ -247,30 +246,6 @@ impl<R: Read> LzmaReader<R> {
     }
 }
 
-macro_rules! reader_impls {
-    ($name:ident) => {
-        impl<R: Read> std::fmt::Debug for $name<R> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("consumed", &self.0.consumed())
-                    .finish()
-            }
-        }
-
-        impl<R: Read> Read for $name<R> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                self.0.read(buf)
-            }
-        }
-
-        impl<R: Read> CountedRead for $name<R> {
-            fn input_consumed(&self) -> u64 {
-                self.0.consumed()
-            }
-        }
-    };
-}
-
 reader_impls!(XzReader);
 reader_impls!(LzmaReader);
 
@@ -287,6 +262,8 @@ pub(crate) fn zip_lzma(size: u64, end_marker: bool, cap: u64) -> Lzma {
 mod tests {
     use super::*;
     use crate::entry::SourceError;
+    use crate::format::tar::CountedRead;
+    use crate::format::test_support::{decode_all, rule};
     use lzma_rust2::{LzmaOptions, LzmaWriter, XzOptions, XzWriter};
     use std::io::Write;
 
@@ -304,26 +281,11 @@ mod tests {
     }
 
     fn read_xz(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, SourceError> {
-        let mut out = Vec::new();
-        XzReader::new(bytes, limits)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::from_io(e, 0))?;
-        Ok(out)
+        decode_all(XzReader::new(bytes, limits))
     }
 
     fn read_lzma(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, SourceError> {
-        let mut out = Vec::new();
-        LzmaReader::new(bytes, limits)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::from_io(e, 0))?;
-        Ok(out)
-    }
-
-    fn rule(r: Result<Vec<u8>, SourceError>) -> Rule {
-        match r {
-            Err(SourceError::Format(f)) => f.rule,
-            other => panic!("expected a format error, got {other:?}"),
-        }
+        decode_all(LzmaReader::new(bytes, limits))
     }
 
     fn text() -> Vec<u8> {

@@ -7,7 +7,6 @@
 //! Frames that need a dictionary are refused (`unsupported-compression`).
 
 use crate::format::stream::{Codec, Fault, Streams, Tracked, over_memory, starts_with};
-use crate::format::tar::CountedRead;
 use crate::policy::Limits;
 use crate::rule::Rule;
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
@@ -163,30 +162,14 @@ impl<R: Read> ZstdReader<R> {
     }
 }
 
-impl<R: Read> std::fmt::Debug for ZstdReader<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZstdReader")
-            .field("consumed", &self.0.consumed())
-            .finish()
-    }
-}
-
-impl<R: Read> Read for ZstdReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl<R: Read> CountedRead for ZstdReader<R> {
-    fn input_consumed(&self) -> u64 {
-        self.0.consumed()
-    }
-}
+reader_impls!(ZstdReader);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entry::SourceError;
+    use crate::format::tar::CountedRead;
+    use crate::format::test_support::{decode_all, rule};
     use ruzstd::encoding::{CompressionLevel, compress};
 
     fn zst(data: &[u8]) -> Vec<u8> {
@@ -208,18 +191,7 @@ mod tests {
     }
 
     fn read_all(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, SourceError> {
-        let mut out = Vec::new();
-        ZstdReader::new(bytes, limits)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::from_io(e, 0))?;
-        Ok(out)
-    }
-
-    fn rule(r: Result<Vec<u8>, SourceError>) -> Rule {
-        match r {
-            Err(SourceError::Format(f)) => f.rule,
-            other => panic!("expected a format error, got {other:?}"),
-        }
+        decode_all(ZstdReader::new(bytes, limits))
     }
 
     fn text() -> Vec<u8> {
