@@ -61,7 +61,7 @@ pub fn extract<R: Read + Seek, H: Host>(
 }
 
 /// Extracts a stream (a pipe, stdin). A zip is read into memory first (bounded by
-/// `max_total_bytes`), because its directory is at the end.
+/// `limits.max_stream_buffer_bytes`), because its directory is at the end.
 pub fn extract_stream<R: Read, H: Host>(
     input: R,
     options: &Options<'_>,
