@@ -368,17 +368,20 @@ fn run<H: Host>(
     };
     while let Some(entry) = source.next_entry().map_err(source_error)? {
         sink.report.entries += 1;
-        let here = Location {
+        let at_entry = |path: Option<&str>| Location {
             entry: Some(entry.index),
             offset: Some(entry.offset),
             raw_path: Some(escape_bytes(&entry.name)),
-            path: None,
+            path: path.map(str::to_owned),
         };
         if sink.report.entries > limits.max_entries {
             let detail = format!("the archive has more than {} entries", limits.max_entries);
-            return Err(refuse(Rule::EntryLimit, detail, here));
+            return Err(refuse(Rule::EntryLimit, detail, at_entry(None)));
         }
         let step = planner.entry(&entry)?;
+        // Where all of the entry's actions come from, with the path it plans: made once an
+        // entry (a host that keeps it, as the native pipeline does, copies it once too).
+        let here = at_entry(step.op.path());
         for dir in &step.parents {
             sink.apply(
                 &Action::MakeDir {
@@ -407,10 +410,6 @@ fn run<H: Host>(
                 mtime,
                 replace,
             } => {
-                let here = Location {
-                    path: Some(path.clone()),
-                    ..here.clone()
-                };
                 sink.apply(
                     &Action::BeginFile {
                         path,

@@ -225,7 +225,7 @@ impl Owned {
 #[derive(Debug)]
 struct Message {
     action: Owned,
-    here: Option<Location>,
+    here: Option<Arc<Location>>,
 }
 
 /// Actions in archive order, and the file data they carry.
@@ -254,7 +254,7 @@ struct Forward {
     made: usize,
     batch: Batch,
     /// The location last sent.
-    sent: Option<Location>,
+    sent: Option<Arc<Location>>,
     /// Set by the host's thread when an action failed: the core stops at its next action.
     stopped: Arc<AtomicBool>,
     /// Whether workers decode taken files (the archive is a file they can read).
@@ -288,11 +288,12 @@ impl Forward {
     /// Queues one action (a chunk of file data must fit the batch's buffer).
     fn push(&mut self, action: &Action<'_>, here: &Location) -> Result<(), Stopped> {
         let owned = Owned::new(action, &mut self.batch.data);
-        // Sent again when anything in it changed: a file's path arrives after the directories
-        // its entry implied, under the same entry and offset.
-        let here = (self.sent.as_ref() != Some(here)).then(|| {
-            self.sent = Some(here.clone());
-            here.clone()
+        // Sent again when it changed (one copy, shared by the message and `sent`): the core
+        // gives all of an entry's actions one location.
+        let here = (self.sent.as_deref() != Some(here)).then(|| {
+            let here = Arc::new(here.clone());
+            self.sent = Some(Arc::clone(&here));
+            here
         });
         self.batch.messages.push(Message {
             action: owned,
@@ -432,7 +433,7 @@ where
         let mut failure: Option<RunError<HostError>> = None;
         // With their position in the action stream: workers finish files out of order.
         let mut degraded: Vec<(u64, String, Degradation)> = Vec::new();
-        let mut entry = Location::default();
+        let mut entry = Arc::new(Location::default());
         let mut seq = 0u64;
         for mut batch in batches.iter() {
             for message in batch.messages.drain(..) {
@@ -452,7 +453,7 @@ where
                                 stopped.store(true, Ordering::Relaxed);
                                 failure = Some(RunError::Host {
                                     action: "write-file",
-                                    location: entry.clone(),
+                                    location: Location::clone(&entry),
                                     source,
                                 });
                             }
@@ -460,7 +461,7 @@ where
                                 stopped.store(true, Ordering::Relaxed);
                                 failure = Some(RunError::Host {
                                     action: "write-file",
-                                    location: entry.clone(),
+                                    location: Location::clone(&entry),
                                     source: HostError::Protocol("file data taken with no workers"),
                                 });
                             }
@@ -486,7 +487,7 @@ where
                     }
                     Err(source) => {
                         stopped.store(true, Ordering::Relaxed);
-                        let mut location = entry.clone();
+                        let mut location = Location::clone(&entry);
                         if let Some(path) = action.path() {
                             location.path = Some(path.to_owned());
                         }

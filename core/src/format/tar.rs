@@ -280,7 +280,7 @@ impl<R: CountedRead> TarSource<R> {
     ) -> Result<RawEntry, SourceError> {
         let index = self.next_index;
         self.next_index += 1;
-        let header_name = header.path_bytes().into_owned();
+        let header_name = header.path_bytes();
         let located = |rule: Rule, detail: String, name: &[u8]| {
             SourceError::Format(FormatError {
                 rule,
@@ -294,7 +294,7 @@ impl<R: CountedRead> TarSource<R> {
             })
         };
         let (name, name_origin) =
-            pick(ext.pax_path, ext.gnu_name, header_name.clone()).map_err(|(a, b)| {
+            pick(ext.pax_path, ext.gnu_name, &header_name).map_err(|(a, b)| {
                 located(
                     Rule::ConflictingNames,
                     format!(
@@ -324,11 +324,8 @@ impl<R: CountedRead> TarSource<R> {
             None => header_size,
         };
         let link = || -> Result<Vec<u8>, SourceError> {
-            let header_link = header
-                .link_name_bytes()
-                .map(|l| l.into_owned())
-                .unwrap_or_default();
-            pick(ext.pax_link.clone(), ext.gnu_link.clone(), header_link)
+            let header_link = header.link_name_bytes().unwrap_or_default();
+            pick(ext.pax_link.clone(), ext.gnu_link.clone(), &header_link)
                 .map(|(l, _)| l)
                 .map_err(|(a, b)| {
                     located(
@@ -410,12 +407,12 @@ impl Extensions {
 /// A name and how to decode it, or the two names that conflict.
 type Picked = Result<(Vec<u8>, NameOrigin), (Vec<u8>, Vec<u8>)>;
 
-fn pick(pax: Option<Vec<u8>>, gnu: Option<Vec<u8>>, header: Vec<u8>) -> Picked {
+fn pick(pax: Option<Vec<u8>>, gnu: Option<Vec<u8>>, header: &[u8]) -> Picked {
     match (pax, gnu) {
         (Some(p), Some(g)) if p != g => Err((p, g)),
         (Some(p), _) => Ok((p, NameOrigin::Utf8)),
         (None, Some(g)) => Ok((g, NameOrigin::TarHeader)),
-        (None, None) => Ok((header, NameOrigin::TarHeader)),
+        (None, None) => Ok((header.to_vec(), NameOrigin::TarHeader)),
     }
 }
 
@@ -525,13 +522,17 @@ fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
 /// writers summed signed bytes; both are accepted.
 fn verify_checksum(block: &[u8; BLOCK as usize]) -> Result<(), String> {
     let field = &block[148..156];
-    let digits = field
+    // Leading spaces, then octal digits up to the first other byte (a NUL or a space).
+    let start = field.iter().position(|&b| b != b' ').unwrap_or(field.len());
+    let digits = &field[start..];
+    let digits = &digits[..digits
         .iter()
-        .map(|&b| char::from(b))
-        .skip_while(|c| *c == ' ')
-        .take_while(char::is_ascii_digit);
-    let stored = u32::from_str_radix(&digits.collect::<String>(), 8)
-        .map_err(|_| format!("unreadable checksum field {:?}", escape_bytes(field)))?;
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len())];
+    let stored = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, 8).ok())
+        .ok_or_else(|| format!("unreadable checksum field {:?}", escape_bytes(field)))?;
     let (mut unsigned, mut signed) = (0u32, 0i32);
     for (i, &b) in block.iter().enumerate() {
         let b = if (148..156).contains(&i) { b' ' } else { b };

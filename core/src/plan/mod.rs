@@ -72,6 +72,19 @@ pub enum Op {
     Nothing,
 }
 
+impl Op {
+    /// The path the entry plans, if it plans one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Op::MakeDir { path, .. }
+            | Op::File { path, .. }
+            | Op::HardLink { path, .. }
+            | Op::Skip { path, .. } => Some(path),
+            Op::Deferred | Op::Nothing => None,
+        }
+    }
+}
+
 /// The final part of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finish {
@@ -180,11 +193,26 @@ impl<'a> Planner<'a> {
                 },
             });
         };
-        *located = Some(full.clone());
-        let Some(path) = self.strip(&full) else {
-            return Ok(nothing());
+        let mut path = if self.strip_components == 0 {
+            full
+        } else {
+            match path::strip_components(&full, self.strip_components) {
+                Some(rest) => rest.to_owned(),
+                None => return Ok(nothing()),
+            }
         };
-        *located = Some(path.clone());
+        // The path goes into the step; only an error keeps it, for its location (no copy of
+        // it for every entry just in case).
+        let step = self.plan_path(entry, &mut path);
+        if step.is_err() {
+            *located = Some(path);
+        }
+        step
+    }
+
+    /// Plans the entry whose (stripped) path is `path`. A step takes the path out of `path`;
+    /// an error leaves it there.
+    fn plan_path(&mut self, entry: &RawEntry, path: &mut String) -> Result<Step, PolicyError> {
         if let RawKind::Special(kind) = entry.kind {
             return match self.policy.special_files {
                 SpecialFiles::Refuse => Err(PolicyError::new(
@@ -197,31 +225,31 @@ impl<'a> Planner<'a> {
                 SpecialFiles::Skip => Ok(Step {
                     parents: Vec::new(),
                     op: Op::Skip {
-                        path,
+                        path: std::mem::take(path),
                         rule: Rule::SpecialFile,
                     },
                 }),
             };
         }
         if let Some(select) = self.select
-            && !select(&path)
+            && !select(path)
         {
             if matches!(entry.kind, RawKind::File { .. }) {
-                self.deselected.insert(path);
+                self.deselected.insert(std::mem::take(path));
             }
             return Ok(nothing());
         }
         if self.policy.portable_names {
-            self.check_collision(&path)?;
+            self.check_collision(path)?;
         }
-        let parents = self.parents(&path)?;
-        let existing = self.nodes.get(&path);
+        let parents = self.parents(path)?;
+        let existing = self.nodes.get(path);
         let is_dir = matches!(entry.kind, RawKind::Dir);
         let replace = match existing {
             None => false,
             Some(Node::Dir(index)) if is_dir => {
                 // A directory listed again is never a duplicate: its metadata is updated.
-                self.dirs[index as usize] = self.dir_meta(&path, entry);
+                self.dirs[index as usize] = self.dir_meta(path, entry);
                 return Ok(Step {
                     parents,
                     op: Op::Nothing,
@@ -248,32 +276,35 @@ impl<'a> Planner<'a> {
         let op = match &entry.kind {
             RawKind::Dir => {
                 let index = self.dirs.len();
-                self.dirs.push(self.dir_meta(&path, entry));
-                self.nodes.insert(&path, Node::Dir(index_u32(index)?))?;
-                Op::MakeDir { path, replace }
+                self.dirs.push(self.dir_meta(path, entry));
+                self.nodes.insert(path, Node::Dir(index_u32(index)?))?;
+                Op::MakeDir {
+                    path: std::mem::take(path),
+                    replace,
+                }
             }
             RawKind::File { size } => {
-                self.nodes.insert(&path, Node::File)?;
+                self.nodes.insert(path, Node::File)?;
                 Op::File {
-                    path,
+                    path: std::mem::take(path),
                     size: *size,
                     mode: self.policy.file_mode(entry.mode.unwrap_or(0o644)),
                     mtime: self.mtime(entry),
                     replace,
                 }
             }
-            RawKind::HardLink { target } => match self.hard_link_target(entry, target, &path)? {
+            RawKind::HardLink { target } => match self.hard_link_target(entry, target, path)? {
                 HardTarget::File(target) => {
-                    self.nodes.insert(&path, Node::File)?;
+                    self.nodes.insert(path, Node::File)?;
                     Op::HardLink {
-                        path,
+                        path: std::mem::take(path),
                         target,
                         replace,
                     }
                 }
                 HardTarget::Itself => Op::Nothing,
                 HardTarget::Deselected => Op::Skip {
-                    path,
+                    path: std::mem::take(path),
                     rule: Rule::HardLinkMissing,
                 },
             },
@@ -300,7 +331,7 @@ impl<'a> Planner<'a> {
                     superseded: false,
                 });
                 self.nodes.insert(
-                    &path,
+                    path,
                     Node::Link {
                         link: index_u32(link)?,
                         over_file: replace,

@@ -566,3 +566,24 @@ fn list_applies_the_same_selection_as_extraction() {
     assert_eq!(listed, [Some("b".to_owned())]);
     assert_eq!(report.entries, 3, "every entry is read");
 }
+
+#[test]
+fn a_refused_entry_names_the_path_it_planned() {
+    // Refused after its (stripped) path was planned: the error names that path.
+    let bytes = testkit::tar(&[
+        ("top/d/", b'5', "", b"", 0o755),
+        ("top/d", b'0', "", b"x", 0o644),
+    ]);
+    let options = Options {
+        strip_components: 1,
+        ..Options::default()
+    };
+    let err = extract(Cursor::new(bytes), &options, &mut Dump::default()).unwrap_err();
+    let RunError::Refused(e) = err else {
+        panic!("expected a refusal")
+    };
+    assert_eq!(e.rule, Rule::ReplacesDirectory);
+    assert_eq!(e.location.entry, Some(1));
+    assert_eq!(e.location.raw_path.as_deref(), Some("top/d"));
+    assert_eq!(e.location.path.as_deref(), Some("d"));
+}
