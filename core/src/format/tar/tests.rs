@@ -201,3 +201,28 @@ fn a_bomb_after_the_end_marker_is_bounded() {
         "ordinary record padding is fine"
     );
 }
+
+#[test]
+fn checksums_summed_as_signed_bytes_or_space_padded_are_accepted() {
+    // A name with bytes >= 0x80 sums differently as signed bytes (old writers did that).
+    let mut h = header(b"caf\xe9", b'0', b"", 0, 0o644);
+    h[148..156].fill(b' ');
+    let signed: i32 = h.iter().map(|&b| i32::from(b as i8)).sum();
+    let unsigned: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    assert_ne!(i64::from(signed), i64::from(unsigned));
+    let archive = |h: &[u8; 512]| {
+        let mut bytes = h.to_vec();
+        bytes.resize(1536, 0);
+        bytes
+    };
+    h[148..156].copy_from_slice(format!("{signed:06o}\0 ").as_bytes());
+    assert!(entries(&archive(&h)).is_ok());
+    // Leading spaces before the digits, as some writers pad the field.
+    h[148..156].copy_from_slice(format!("  {unsigned:05o}\0").as_bytes());
+    assert!(entries(&archive(&h)).is_ok());
+    // One off, or not octal: refused.
+    h[148..156].copy_from_slice(format!("{:06o}\0 ", unsigned + 1).as_bytes());
+    assert_eq!(rule_of(entries(&archive(&h))), Rule::BadChecksum);
+    h[148..156].copy_from_slice(b"0001238\0");
+    assert_eq!(rule_of(entries(&archive(&h))), Rule::BadChecksum);
+}
