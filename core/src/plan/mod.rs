@@ -193,13 +193,8 @@ impl<'a> Planner<'a> {
                 },
             });
         };
-        let mut path = if self.strip_components == 0 {
-            full
-        } else {
-            match path::strip_components(&full, self.strip_components) {
-                Some(rest) => rest.to_owned(),
-                None => return Ok(nothing()),
-            }
+        let Some(mut path) = self.strip(full) else {
+            return Ok(nothing());
         };
         // The path goes into the step; only an error keeps it, for its location (no copy of
         // it for every entry just in case).
@@ -363,8 +358,13 @@ impl<'a> Planner<'a> {
         links::Tree { nodes: &self.nodes }
     }
 
-    fn strip(&self, path: &str) -> Option<String> {
-        path::strip_components(path, self.strip_components).map(str::to_owned)
+    /// `path` without its first `strip_components` components (itself, uncopied, when there
+    /// are none to strip); `None` when nothing is left.
+    fn strip(&self, path: String) -> Option<String> {
+        if self.strip_components == 0 {
+            return Some(path);
+        }
+        path::strip_components(&path, self.strip_components).map(str::to_owned)
     }
 
     fn mtime(&self, entry: &RawEntry) -> Option<i64> {
@@ -468,9 +468,7 @@ impl<'a> Planner<'a> {
                 format!("the hard link names '{name}', which is not an earlier entry"),
             )
         };
-        let target = normalized
-            .and_then(|t| self.strip(&t))
-            .ok_or_else(missing)?;
+        let target = normalized.and_then(|t| self.strip(t)).ok_or_else(missing)?;
         if target == path && self.nodes.get(path) == Some(Node::File) {
             return Ok(HardTarget::Itself);
         }
