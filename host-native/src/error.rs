@@ -107,6 +107,30 @@ pub enum HostError {
     /// The core sent actions out of order (a bug in the core).
     #[error("unexpected action sequence: {0}")]
     Protocol(&'static str),
+    /// Another uncork run holds the destination.
+    #[error(
+        "another uncork run is extracting into '{}'; wait for it to finish, then run again",
+        path.display()
+    )]
+    Busy {
+        /// The destination as given.
+        path: PathBuf,
+    },
+    /// Undoing a failed run left entries it did not make (another process wrote into the
+    /// destination meanwhile): they were kept, and so were the directories holding them.
+    #[error("kept {count} entr{} this run did not make: {}{}", if *count == 1 { "y" } else { "ies" }, paths.join(", "), if *count as usize > paths.len() { ", …" } else { "" })]
+    Foreign {
+        /// How many.
+        count: u64,
+        /// The first few, relative to the destination.
+        paths: Vec<String>,
+    },
+    /// The staging directory was replaced (or moved) during the run: the tree is not committed.
+    #[error("the staging directory '{}' was replaced during the extraction; nothing was moved into place", staging.display())]
+    StagingReplaced {
+        /// Where the staging directory was.
+        staging: PathBuf,
+    },
     /// The destination cannot be used.
     #[error("cannot use '{}' as the destination", path.display())]
     Destination {

@@ -29,12 +29,15 @@
 mod dirs;
 mod error;
 mod host;
+mod journal;
 mod options;
 mod path;
 pub mod pipeline;
 mod positioned;
+mod removal;
 mod staging;
 mod tree;
+mod undo;
 mod workers;
 
 #[cfg(unix)]

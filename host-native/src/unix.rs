@@ -35,11 +35,6 @@ pub(crate) fn set_dir_mode(parent: &Dir, name: &OsStr, mode: u32) -> io::Result<
     Ok(Outcome::Done)
 }
 
-/// A directory's current permission bits (to restore them).
-pub(crate) fn dir_mode(dir: &Dir) -> io::Result<u32> {
-    Ok(dir.dir_metadata()?.permissions().mode() & 0o7777)
-}
-
 /// The permission bits of an existing file, to give a copy the same.
 pub(crate) fn copy_mode(meta: &Metadata) -> u32 {
     meta.permissions().mode() & 0o7777
@@ -62,17 +57,9 @@ pub(crate) fn path_identity(path: &std::path::Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-/// Makes an entry this run made removable: a directory may have lost its owner's read, write
-/// or search bit to its final mode (`name` was just seen to be a directory, not a link).
-pub(crate) fn prepare_removal(parent: &Dir, name: &OsStr, is_dir: bool) -> io::Result<()> {
-    if is_dir {
-        rustix::fs::chmodat(
-            parent,
-            name,
-            rustix::fs::Mode::from_raw_mode(0o700),
-            rustix::fs::AtFlags::empty(),
-        )?;
-    }
+/// Nothing to prepare on Unix: removal gives a directory back its owner's bits through its
+/// own handle (`removal`), never by path.
+pub(crate) fn prepare_removal(_parent: &Dir, _name: &OsStr, _is_dir: bool) -> io::Result<()> {
     Ok(())
 }
 

@@ -168,8 +168,12 @@ fn host_hint(err: &HostError) -> Option<String> {
             "extract on a case-sensitive filesystem; `uncork check --portable` lists every such collision".to_owned()
         }
         HostError::NoParent { .. } => "create the parent directory first".to_owned(),
-        HostError::Commit { staging, .. } => {
-            format!("the complete extraction is in '{}'", staging.display())
+        HostError::Commit { .. } => {
+            "another run may have made the destination meanwhile; look at it, then run again".to_owned()
+        }
+        HostError::Busy { .. } => "wait for the other run to finish, then run again".to_owned(),
+        HostError::Foreign { .. } => {
+            "another process wrote into the destination during the run; what it wrote was kept".to_owned()
         }
         _ => return None,
     })

@@ -3,9 +3,9 @@
 
 use super::{NativeHost, WRITE_BUFFER, Writing};
 use crate::error::HostError;
+use crate::journal::Undo;
 use crate::path::split;
 use crate::platform;
-use crate::staging::{self, Undo};
 use cap_fs_ext::{DirExt, SystemTimeSpec};
 use cap_std::fs::Dir;
 use std::ffi::OsStr;
@@ -39,10 +39,13 @@ impl NativeHost<'_> {
                         path: path.to_owned(),
                     });
                 }
-                if !self.journal.enabled || self.made_by_run(path) {
+                let id = platform::identity(&meta);
+                if self.journal.is_made(path, id) {
                     platform::prepare_removal(dir, OsStr::new(name), false)
                         .and_then(|()| dir.remove_file_or_symlink(name))
-                        .map_err(|e| HostError::io("replace", path, e))
+                        .map_err(|e| HostError::io("replace", path, e))?;
+                    self.journal.unmade(path, id);
+                    Ok(())
                 } else {
                     self.make_room(dir, path, name)
                 }
@@ -50,10 +53,6 @@ impl NativeHost<'_> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(HostError::io("inspect", path, e)),
         }
-    }
-
-    pub(super) fn made_by_run(&self, path: &str) -> bool {
-        self.journal.created(path)
     }
 
     /// Something the run did not make stands at `path`: move it aside if overwriting is
@@ -69,7 +68,11 @@ impl NativeHost<'_> {
             // Another name stands here: the filesystem does not tell the two apart (case,
             // Unicode normalization). If the run made it, two entries of the archive collide.
             let earlier = crate::path::join(parent, &other);
-            if !self.journal.enabled || self.journal.created(&earlier) {
+            let id = dir
+                .symlink_metadata(&other)
+                .ok()
+                .and_then(|m| platform::identity(&m));
+            if self.journal.is_made(&earlier, id) {
                 return Err(HostError::NameCollision {
                     path: path.to_owned(),
                     earlier,
@@ -92,30 +95,24 @@ impl NativeHost<'_> {
                 path: path.to_owned(),
             });
         }
-        let mut attempt = 0;
-        loop {
-            let backup_name = format!(".{name}.uncork-old-{:08x}", staging::random_u32());
-            match dir.symlink_metadata(&backup_name) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    dir.rename(name, dir, &backup_name)
-                        .map_err(|e| HostError::io("move aside", path, e))?;
-                    let backup = crate::path::join(parent, &backup_name);
-                    self.journal.record(Undo::MovedAside {
-                        path: path.to_owned(),
-                        backup: backup.clone(),
-                    });
-                    self.journal.backups.push(backup);
-                    self.overwritten.push(path.to_owned());
-                    return Ok(());
-                }
-                _ if attempt < 16 => attempt += 1,
-                _ => {
-                    return Err(HostError::AlreadyExists {
-                        path: path.to_owned(),
-                    });
-                }
+        let backup_name = self.journal.backup_name(name);
+        match dir.symlink_metadata(&backup_name) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            _ => {
+                return Err(HostError::io(
+                    "move aside",
+                    path,
+                    io::Error::new(io::ErrorKind::AlreadyExists, "its backup name is taken"),
+                ));
             }
         }
+        dir.rename(name, dir, &backup_name)
+            .map_err(|e| HostError::io("move aside", path, e))?;
+        self.journal.record(Undo::MovedAside {
+            path: path.to_owned(),
+        });
+        self.overwritten.push(path.to_owned());
+        Ok(())
     }
 
     /// Runs `create` for a new entry at `path`; if something is in the way, makes room (or
@@ -146,23 +143,84 @@ impl NativeHost<'_> {
             },
             _ => HostError::io(op, path, e),
         })?;
-        self.journal.record(Undo::Created(path.to_owned()));
+        self.record_made_tree(&dir, path, name);
         Ok((made, dir))
     }
 
-    /// Before the run first changes a directory that stood in the destination before it,
-    /// records that directory's mtime, so that undoing the run restores it too.
+    /// Notes in the journal (an existing destination only) what the run just made at `path`,
+    /// by identity.
+    pub(super) fn record_made(&mut self, dir: &Dir, path: &str, name: &str) {
+        if self.journal.enabled {
+            let id = dir
+                .symlink_metadata(name)
+                .ok()
+                .and_then(|m| platform::identity(&m));
+            self.journal.made(path, id);
+        }
+    }
+
+    /// As [`Self::record_made`], and when a directory was made (a copy standing in for a link),
+    /// everything in it too: undo removes only what the journal knows the run made.
+    pub(super) fn record_made_tree(&mut self, dir: &Dir, path: &str, name: &str) {
+        if !self.journal.enabled {
+            return;
+        }
+        let meta = dir.symlink_metadata(name).ok();
+        self.journal
+            .made(path, meta.as_ref().and_then(platform::identity));
+        if meta.is_some_and(|m| m.is_dir() && !m.is_symlink()) {
+            if let Ok(sub) = dir.open_dir_nofollow(name) {
+                self.record_made_below(&sub, path);
+            }
+        }
+    }
+
+    fn record_made_below(&mut self, dir: &Dir, path: &str) {
+        let Ok(entries) = dir.entries() else { return };
+        for entry in entries.filter_map(Result::ok) {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let child = crate::path::join(path, &name);
+            let meta = dir.symlink_metadata(&name).ok();
+            self.journal
+                .made(&child, meta.as_ref().and_then(platform::identity));
+            if meta.is_some_and(|m| m.is_dir() && !m.is_symlink()) {
+                if let Ok(sub) = dir.open_dir_nofollow(&name) {
+                    self.record_made_below(&sub, &child);
+                }
+            }
+        }
+    }
+
+    /// Whether `path` (with metadata `meta`) stood in the destination before the run.
+    pub(super) fn preexisting(&self, path: &str, meta: &cap_std::fs::Metadata) -> bool {
+        !self.journal.is_made(path, platform::identity(meta))
+    }
+
+    /// Before the run first writes into a directory that stood in the destination before it,
+    /// records that directory (undo looks there for what the run made) and its mtime, so that
+    /// undoing the run restores it too.
     pub(super) fn save_parent_mtime(&mut self, path: &str, dir: &Dir) -> Result<(), HostError> {
+        if !self.journal.enabled {
+            return Ok(());
+        }
         let (parent, _) = split(path);
-        if !self.journal.enabled
-            || !(parent.is_empty() || self.preexisting.contains(parent))
-            || !self.mtime_saved.insert(parent.to_owned())
+        let meta = dir
+            .dir_metadata()
+            .map_err(|e| HostError::io("inspect", parent, e))?;
+        if !self.preexisting(parent, &meta)
+            || !self.journal.touch(parent, platform::identity(&meta))
         {
             return Ok(());
         }
-        let mtime = dir
-            .dir_metadata()
-            .and_then(|m| m.modified())
+        // A directory the user does not own (a sticky, world-writable parent) cannot have its
+        // mtime set back: nothing to record then.
+        if !crate::undo::may_set_times(&meta) {
+            return Ok(());
+        }
+        let mtime = meta
+            .modified()
             .map_err(|e| HostError::io("inspect", parent, e))?;
         self.journal.record(Undo::DirMtime {
             path: parent.to_owned(),
@@ -185,17 +243,12 @@ impl NativeHost<'_> {
                     .symlink_metadata(name)
                     .map_err(|e| HostError::io("inspect", path, e))?;
                 if meta.is_dir() && !meta.is_symlink() {
-                    // In a staging directory everything is this run's (a directory listed
-                    // twice, or under a name this filesystem does not tell apart).
-                    if self.journal.enabled && !self.made_dirs.contains(path) {
-                        self.preexisting.insert(path.to_owned());
-                    }
+                    // Made earlier by this run, or pre-existing (the journal tells by identity).
                     return Ok(Outcome::Done);
                 }
                 if meta.is_symlink() {
                     // Opening it says whether it may be followed (trusted, pointing at a directory).
                     self.dirs.open(path)?;
-                    self.preexisting.insert(path.to_owned());
                     return Ok(Outcome::Done);
                 }
                 // A file or link: refused, or moved aside with --overwrite.
@@ -205,8 +258,7 @@ impl NativeHost<'_> {
             }
             Err(e) => return Err(HostError::io("create the directory", path, e)),
         }
-        self.journal.record(Undo::Created(path.to_owned()));
-        self.made_dirs.insert(path.to_owned());
+        self.record_made(&dir, path, name);
         Ok(Outcome::Done)
     }
 
@@ -299,35 +351,47 @@ impl NativeHost<'_> {
     }
 
     pub(super) fn set_mode(&mut self, path: &str, mode: u32) -> Result<Outcome, HostError> {
-        if self.preexisting.contains(path) {
-            if !self.options.overwrite {
-                return Ok(kept_existing(Effect::Mode));
-            }
-            let dir = self.dirs.open(path)?;
-            let old = platform::dir_mode(&dir).map_err(|e| HostError::io("inspect", path, e))?;
-            self.journal.record(Undo::DirMode {
-                path: path.to_owned(),
-                mode: old,
-            });
-        }
         let (dir, name) = self.dirs.parent_of(path)?;
+        if self.journal.enabled {
+            let meta = dir
+                .symlink_metadata(name)
+                .map_err(|e| HostError::io("inspect", path, e))?;
+            if self.preexisting(path, &meta) {
+                // Never loosen (or tighten) a directory the user made: as GNU tar keeps it.
+                return Ok(kept_existing(
+                    Effect::Mode,
+                    "the directory existed before; uncork keeps its mode",
+                ));
+            }
+        }
         platform::set_dir_mode(&dir, OsStr::new(name), mode)
             .map_err(|e| HostError::io("set the mode of", path, e))
     }
 
     pub(super) fn set_mtime(&mut self, path: &str, mtime: i64) -> Result<Outcome, HostError> {
-        if self.preexisting.contains(path) && !self.options.overwrite {
-            return Ok(kept_existing(Effect::Mtime));
+        let (dir, name) = self.dirs.parent_of(path)?;
+        let mut old = None;
+        if self.journal.enabled {
+            let meta = dir
+                .symlink_metadata(name)
+                .map_err(|e| HostError::io("inspect", path, e))?;
+            if self.preexisting(path, &meta) {
+                if !self.options.overwrite {
+                    return Ok(kept_existing(
+                        Effect::Mtime,
+                        "the directory existed before; pass --overwrite to change it",
+                    ));
+                }
+                old = Some(
+                    meta.modified()
+                        .map_err(|e| HostError::io("inspect", path, e))?,
+                );
+            }
         }
         let Some(time) = system_time(mtime) else {
             return Ok(mtime_out_of_range(mtime));
         };
-        let (dir, name) = self.dirs.parent_of(path)?;
-        if self.preexisting.contains(path) {
-            let old = dir
-                .symlink_metadata(name)
-                .and_then(|m| m.modified())
-                .map_err(|e| HostError::io("inspect", path, e))?;
+        if let Some(old) = old {
             self.journal.record(Undo::DirMtime {
                 path: path.to_owned(),
                 mtime: old.into_std(),
@@ -421,11 +485,11 @@ fn flush(file: &mut std::fs::File, buffer: &mut Vec<u8>) -> io::Result<()> {
     result
 }
 
-pub(super) fn kept_existing(effect: Effect) -> Outcome {
+pub(super) fn kept_existing(effect: Effect, reason: &str) -> Outcome {
     Outcome::Degraded(Degradation {
         effect,
         fallback: Fallback::Approximated("left as it was".to_owned()),
-        reason: "the directory existed before; pass --overwrite to change it".to_owned(),
+        reason: reason.to_owned(),
     })
 }
 

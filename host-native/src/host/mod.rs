@@ -7,11 +7,11 @@ mod transaction;
 
 use crate::dirs::Dirs;
 use crate::error::{ExtractError, HostError};
+use crate::journal::Journal;
 use crate::options::{HostOptions, SymlinkCreator, SymlinkMode};
 use crate::platform;
-use crate::staging::{self, Journal, Layout};
+use crate::staging::{self, Layout};
 use crate::tree::Budget;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +43,8 @@ pub struct NativeReport {
     pub handed_over: u64,
     /// Bytes of file data written, by the host's thread and the workers alike.
     pub bytes_written: u64,
+    /// What earlier, interrupted runs had left and this run cleaned up or restored.
+    pub recovered: Vec<String>,
 }
 
 /// Called after each action the host carried out, with its outcome.
@@ -66,17 +68,13 @@ pub struct NativeHost<'o> {
     written: Arc<AtomicU64>,
     /// The write buffer, reused by every file (one allocation per run).
     buffer: Vec<u8>,
-    /// Directories that stood in the destination before the run (their mode and mtime are kept).
-    preexisting: HashSet<String>,
-    /// Directories this run made.
-    made_dirs: HashSet<String>,
-    /// Pre-existing directories whose mtime the journal holds.
-    mtime_saved: HashSet<String>,
     overwritten: Vec<String>,
     budget: Budget,
     protected: Vec<(u64, u64)>,
     observer: Option<Observer<'o>>,
     finished: bool,
+    /// What was found and cleaned up of earlier, interrupted runs.
+    recovered: Vec<String>,
 }
 
 impl std::fmt::Debug for NativeHost<'_> {
@@ -104,8 +102,11 @@ impl<'o> NativeHost<'o> {
     /// Opens `dest`: an existing directory is extracted into directly (and cleaned up on
     /// failure); a missing one (whose parent exists) is extracted into a staging sibling.
     pub fn open(dest: &Path, options: HostOptions) -> Result<Self, HostError> {
-        let (layout, root, root_path) = staging::prepare(dest)?;
-        let journal = Journal::new(matches!(layout, Layout::Existing { .. }));
+        let (layout, root, root_path, recovered) = staging::prepare(dest)?;
+        let journal = Journal::new(
+            matches!(layout, Layout::Existing { .. }),
+            staging::random_u32(),
+        );
         let creator = options
             .symlink_creator
             .clone()
@@ -129,13 +130,11 @@ impl<'o> NativeHost<'o> {
             handed_over: 0,
             written: Arc::new(AtomicU64::new(0)),
             buffer: Vec::new(),
-            preexisting: HashSet::new(),
-            made_dirs: HashSet::new(),
-            mtime_saved: HashSet::new(),
             overwritten: Vec::new(),
             protected,
             observer: None,
             finished: false,
+            recovered,
         })
     }
 
@@ -163,7 +162,20 @@ impl<'o> NativeHost<'o> {
         self.finished = true;
         match result {
             Ok(report) => {
-                let warnings = self.commit()?;
+                let warnings = match self.commit() {
+                    Ok(warnings) => warnings,
+                    Err(error) => {
+                        // Not moved into place (another run won the name, or the staging
+                        // directory was swapped): remove what this run made, as on failure.
+                        return Err(match self.rollback() {
+                            Ok(()) => error.into(),
+                            Err(undo) => ExtractError::Undo {
+                                error: Box::new(error.into()),
+                                undo,
+                            },
+                        });
+                    }
+                };
                 Ok(NativeReport {
                     report,
                     destination: self.layout.dest().to_owned(),
@@ -174,6 +186,7 @@ impl<'o> NativeHost<'o> {
                     warnings,
                     handed_over: self.handed_over,
                     bytes_written: self.written.load(Ordering::Relaxed),
+                    recovered: std::mem::take(&mut self.recovered),
                 })
             }
             Err(error) => match self.rollback() {

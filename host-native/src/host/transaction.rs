@@ -2,12 +2,13 @@
 
 use super::NativeHost;
 use crate::error::HostError;
+use crate::journal::{Undo, backup_name};
 use crate::path::split;
 use crate::platform;
-use crate::staging::{Layout, Undo};
-use crate::tree::{self};
-use cap_fs_ext::{DirExt, SystemTimeSpec};
-use cap_std::fs::Dir;
+use crate::removal::{self, Leftovers, Scope};
+use crate::staging::Layout;
+use crate::undo;
+use cap_fs_ext::DirExt;
 use std::ffi::OsStr;
 use std::io::{self};
 
@@ -21,10 +22,14 @@ impl NativeHost<'_> {
                 io::Error::other("the archive ended in the middle of a file"),
             ));
         }
-        for backup in std::mem::take(&mut self.journal.backups) {
-            let removed = self.dirs.parent_of(&backup).and_then(|(dir, name)| {
-                platform::prepare_removal(&dir, OsStr::new(name), false)
-                    .and_then(|()| dir.remove_file_or_symlink(name))
+        for change in std::mem::take(&mut self.journal.changes) {
+            let Undo::MovedAside { path } = change else {
+                continue;
+            };
+            let removed = self.dirs.parent_of(&path).and_then(|(dir, name)| {
+                let backup = self.journal.backup_name(name);
+                platform::prepare_removal(&dir, OsStr::new(&backup), false)
+                    .and_then(|()| dir.remove_file_or_symlink(&backup))
                     .map_err(|e| HostError::io("remove the replaced file", backup.clone(), e))
             });
             if let Err(err) = removed {
@@ -35,36 +40,46 @@ impl NativeHost<'_> {
         if let Layout::Fresh {
             dest,
             parent,
+            parent_dir,
             staging_name,
+            staging_id,
+            ..
         } = &self.layout
         {
             // Every handle below the staging directory must be closed first (Windows).
-            let parent_dir =
-                Dir::open_ambient_dir(parent, cap_std::ambient_authority()).map_err(|source| {
-                    HostError::Destination {
-                        path: dest.clone(),
-                        source,
-                    }
+            let handle = parent_dir
+                .try_clone()
+                .map_err(|source| HostError::Destination {
+                    path: dest.clone(),
+                    source,
                 })?;
-            self.dirs.replace_root(parent_dir, parent.clone());
+            self.dirs.replace_root(handle, parent.clone());
             let staging = parent.join(staging_name);
-            if std::fs::symlink_metadata(dest).is_ok() {
-                return Err(HostError::Commit {
-                    staging,
-                    dest: dest.clone(),
-                    source: io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        "the destination appeared during the extraction",
-                    ),
-                });
+            let dest_name = dest.file_name().unwrap_or(dest.as_os_str());
+            let identity_at = |name: &OsStr| {
+                parent_dir
+                    .symlink_metadata(name)
+                    .ok()
+                    .filter(|m| m.is_dir() && !m.is_symlink())
+                    .and_then(|m| platform::identity(&m))
+            };
+            // The name must still hold the directory this run made and filled: another user
+            // who can rename in the parent could have put a link or a tree of their own there.
+            if staging_id.is_some() && identity_at(OsStr::new(staging_name)) != *staging_id {
+                return Err(HostError::StagingReplaced { staging });
             }
-            std::fs::rename(&staging, dest).map_err(|source| HostError::Commit {
-                staging,
-                dest: dest.clone(),
-                source,
-            })?;
+            undo::rename_noreplace(parent_dir, OsStr::new(staging_name), parent_dir, dest_name)
+                .map_err(|source| HostError::Commit {
+                    staging: staging.clone(),
+                    dest: dest.clone(),
+                    source,
+                })?;
+            // And what was renamed must be it (a swap between the look and the rename).
+            if staging_id.is_some() && identity_at(dest_name) != *staging_id {
+                return Err(HostError::StagingReplaced { staging });
+            }
         }
-        self.journal.entries.clear();
+        self.journal.clear();
         Ok(warnings)
     }
 
@@ -76,13 +91,11 @@ impl NativeHost<'_> {
             Layout::Fresh {
                 dest,
                 parent,
+                parent_dir,
                 staging_name,
+                staging_id,
+                ..
             } => {
-                let parent_dir = Dir::open_ambient_dir(parent, cap_std::ambient_authority())
-                    .map_err(|source| HostError::Destination {
-                        path: dest.clone(),
-                        source,
-                    })?;
                 // Close the staging directory's own handle first (Windows).
                 let handle = parent_dir
                     .try_clone()
@@ -91,68 +104,157 @@ impl NativeHost<'_> {
                         source,
                     })?;
                 self.dirs.replace_root(handle, parent.clone());
-                tree::remove_tree(&parent_dir, OsStr::new(staging_name))
-                    .or_else(|e| {
-                        // std's removal never follows links either, and works where cap-std
-                        // needs a directory's full path and cannot get it (Wine, beyond
-                        // MAX_PATH). Everything in the staging directory is this run's.
-                        std::fs::remove_dir_all(parent.join(staging_name)).map_err(|_| e)
-                    })
-                    .map_err(|e| {
-                        HostError::io("remove the staging directory", staging_name.clone(), e)
-                    })
-            }
-            Layout::Existing { .. } => {
-                let mut first_error = None;
-                while let Some(undo) = self.journal.entries.pop() {
-                    if let Err(err) = self.undo(undo) {
-                        first_error.get_or_insert(err);
-                    }
+                let now = parent_dir
+                    .symlink_metadata(staging_name)
+                    .ok()
+                    .and_then(|m| platform::identity(&m));
+                if staging_id.is_some() && now.is_some() && now != *staging_id {
+                    // Not the directory this run made: it is left alone.
+                    return Err(HostError::StagingReplaced {
+                        staging: parent.join(staging_name),
+                    });
                 }
-                first_error.map_or(Ok(()), Err)
+                let mut left = Leftovers::default();
+                removal::remove_scoped(
+                    parent_dir,
+                    OsStr::new(staging_name),
+                    staging_name,
+                    Scope::Everything,
+                    &mut left,
+                )
+                .or_else(|e| {
+                    // std's removal never follows links either, and works where cap-std
+                    // needs a directory's full path and cannot get it (Wine, beyond
+                    // MAX_PATH). Everything in the staging directory is this run's.
+                    std::fs::remove_dir_all(parent.join(staging_name)).map_err(|_| e)
+                })
+                .map_err(|e| HostError::io("remove the staging directory", staging_name.clone(), e))
             }
+            Layout::Existing { .. } => self.undo_existing(),
         }
     }
 
-    pub(super) fn undo(&mut self, undo: Undo) -> Result<(), HostError> {
-        match undo {
-            Undo::Created(path) => {
-                self.dirs.forget(&path);
-                let (dir, name) = self.dirs.parent_of(&path)?;
-                match tree::remove_tree(&dir, OsStr::new(name)) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        Err(HostError::io("remove", path, e))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            Undo::MovedAside { path, backup } => {
-                let (dir, name) = self.dirs.parent_of(&path)?;
-                let (_, backup_name) = split(&backup);
-                dir.rename(backup_name, &dir, name)
-                    .map_err(|e| HostError::io("restore", path, e))
-            }
-            Undo::DirMode { path, mode } => {
-                let (dir, name) = self.dirs.parent_of(&path)?;
-                platform::set_dir_mode(&dir, OsStr::new(name), mode)
-                    .map(|_| ())
-                    .map_err(|e| HostError::io("restore the mode of", path, e))
-            }
-            Undo::DirMtime { path, mtime } => {
-                let (dir, name) = if path.is_empty() {
-                    (self.dirs.open("")?, ".")
-                } else {
-                    self.dirs.parent_of(&path)?
-                };
-                dir.set_symlink_times(
-                    name,
-                    None,
-                    Some(SystemTimeSpec::Absolute(
-                        cap_std::time::SystemTime::from_std(mtime),
-                    )),
-                )
-                .map_err(|e| HostError::io("restore the mtime of", path, e))
+    /// Undoes a run into an existing directory: removes what it made (by identity), puts back
+    /// what it moved aside, restores the mtimes it changed; keeps and reports anything foreign.
+    fn undo_existing(&mut self) -> Result<(), HostError> {
+        let mut left = Leftovers::default();
+        let mut first_error = None;
+        let touched: Vec<String> = self.journal.touched_rev().map(str::to_owned).collect();
+        for parent in &touched {
+            if let Err(err) = self.remove_made_in(parent, &mut left) {
+                first_error.get_or_insert(err);
             }
         }
+        // Where the platform gives no identity, the paths the run made.
+        let paths: Vec<String> = self.journal.made_paths().map(str::to_owned).collect();
+        for path in paths {
+            let removed = self.dirs.parent_of(&path).and_then(|(dir, name)| {
+                removal::remove_scoped(
+                    &dir,
+                    OsStr::new(name),
+                    &path,
+                    Scope::Made(self.journal.made_set()),
+                    &mut left,
+                )
+                .map_err(|e| HostError::io("remove", path.clone(), e))
+            });
+            if let Err(err) = removed {
+                first_error.get_or_insert(err);
+            }
+        }
+        self.dirs.close_all();
+        let changes = std::mem::take(&mut self.journal.changes);
+        // Backups first (putting one back changes its directory's mtime), then the mtimes.
+        for change in changes.iter().rev() {
+            if let Undo::MovedAside { path } = change {
+                if let Err(err) = self.restore_backup(path, &mut left) {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        for change in changes.iter().rev() {
+            if let Undo::DirMtime { path, mtime } = change {
+                let restored = self.dirs.open(path).and_then(|dir| {
+                    undo::set_dir_mtime(&dir, *mtime)
+                        .map_err(|e| HostError::io("restore the mtime of", path.clone(), e))
+                });
+                if let Err(err) = restored {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        self.dirs.close_all();
+        if let Some(err) = first_error {
+            return Err(err);
+        }
+        if left.count > 0 {
+            return Err(HostError::Foreign {
+                count: left.count,
+                paths: left.paths,
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes, from the pre-existing directory `parent`, every entry this run made (found by
+    /// identity: nothing else in a user's directory is looked into).
+    fn remove_made_in(&mut self, parent: &str, left: &mut Leftovers) -> Result<(), HostError> {
+        let dir = self.dirs.open(parent)?;
+        let entries = dir
+            .entries()
+            .map_err(|e| HostError::io("list", parent, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| HostError::io("list", parent, e))?;
+            let name = entry.file_name();
+            let Some(id) = dir
+                .symlink_metadata(&name)
+                .ok()
+                .and_then(|m| platform::identity(&m))
+            else {
+                continue;
+            };
+            if !self.journal.made_set().contains(&id) {
+                continue;
+            }
+            let path = crate::path::join(parent, &name.to_string_lossy());
+            removal::remove_scoped(
+                &dir,
+                &name,
+                &path,
+                Scope::Made(self.journal.made_set()),
+                left,
+            )
+            .map_err(|e| HostError::io("remove", path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Puts the user's file that `path` replaced back, unless something the run did not make
+    /// stands there now (then both stay, and that is reported).
+    fn restore_backup(&mut self, path: &str, left: &mut Leftovers) -> Result<(), HostError> {
+        let (dir, name) = self.dirs.parent_of(path)?;
+        let backup = backup_name(name, self.journal.token());
+        match dir.symlink_metadata(name) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Ok(meta) if self.journal.is_made(path, platform::identity(&meta)) => {
+                // Made by the run in a directory it did not list (it is being undone).
+                platform::prepare_removal(&dir, OsStr::new(name), false)
+                    .and_then(|()| dir.remove_file_or_symlink(name))
+                    .map_err(|e| HostError::io("remove", path, e))?;
+            }
+            _ => {
+                let (parent, _) = split(path);
+                left.count += 1;
+                if left.paths.len() < 8 {
+                    left.paths.push(format!(
+                        "{path} (the original is kept as {})",
+                        crate::path::join(parent, &backup)
+                    ));
+                }
+                return Ok(());
+            }
+        }
+        undo::rename_noreplace(&dir, OsStr::new(&backup), &dir, OsStr::new(name))
+            .map_err(|e| HostError::io("restore", path, e))
     }
 }
