@@ -1,5 +1,11 @@
-//! Whole trees: removing what this run made, copying an extracted directory in place of a link.
-//! Neither ever follows a symlink.
+//! Copying an extracted file or directory in place of a link, never following a symlink.
+//!
+//! Copies are bounded: every byte of file data and every entry a copy makes (a file, a
+//! directory, a link) is taken from one [`Budget`], so links to links to directories cannot
+//! multiply a small archive into a full disk (bytes) or a full inode table (entries). A
+//! directory's entries are classified with `lstat` when the listing does not say what they are
+//! (FUSE, some NFS, XFS without `ftype`), so a copy never comes out empty without a word; a
+//! link inside a copied directory is made again only where it cannot reach out of the copy.
 
 use crate::options::SymlinkCreator;
 use crate::platform;
@@ -9,25 +15,6 @@ use std::ffi::OsStr;
 use std::fs::FileTimes;
 use std::io;
 use uncork_core::LinkKind;
-
-/// Removes `name` in `parent`: a file or link, or a directory with everything in it. Links are
-/// removed, never followed. Only for trees this run made.
-pub(crate) fn remove_tree(parent: &Dir, name: &OsStr) -> io::Result<()> {
-    let meta = parent.symlink_metadata(name)?;
-    if meta.is_dir() && !meta.is_symlink() {
-        platform::prepare_removal(parent, name, true)?;
-        {
-            let dir = parent.open_dir_nofollow(name)?;
-            for entry in dir.entries()? {
-                remove_tree(&dir, &entry?.file_name())?;
-            }
-        }
-        parent.remove_dir(name)
-    } else {
-        platform::prepare_removal(parent, name, false)?;
-        parent.remove_file_or_symlink(name)
-    }
-}
 
 /// Why a copy stopped.
 #[derive(Debug)]
@@ -44,7 +31,14 @@ impl From<io::Error> for CopyError {
     }
 }
 
-/// What copies may still write.
+/// What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on
+/// top of a file's data. The budget is the policy's total-size limit (16 GiB by default), so
+/// copies can make about a million entries (16 GiB / 16 KiB), the default entry limit, and no
+/// more: the WASI host (`host-wasi/src/host.rs`) and the JavaScript sink (`wasm/js/lib.mjs`)
+/// count with the same numbers.
+pub(crate) const ENTRY_COST: u64 = 16 * 1024;
+
+/// What copies may still write: bytes of file data, and [`ENTRY_COST`] for every entry.
 #[derive(Debug)]
 pub(crate) struct Budget {
     pub(crate) left: u64,
@@ -54,6 +48,11 @@ impl Budget {
     fn take(&mut self, bytes: u64) -> Result<(), CopyError> {
         self.left = self.left.checked_sub(bytes).ok_or(CopyError::Budget)?;
         Ok(())
+    }
+
+    /// One more entry (a file, a directory or a link) made by a copy.
+    fn take_entry(&mut self) -> Result<(), CopyError> {
+        self.take(ENTRY_COST)
     }
 }
 
@@ -73,6 +72,7 @@ pub(crate) fn copy_file(
     if !meta.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file").into());
     }
+    budget.take_entry()?;
     budget.take(meta.len())?;
     let to = dst
         .open_with(dst_name, &platform::new_file_options())?
@@ -94,6 +94,14 @@ fn fill_copy(
 ) -> Result<u64, CopyError> {
     let mut writer = io::BufWriter::with_capacity(crate::host::WRITE_BUFFER, to);
     let copied = io::copy(&mut from, &mut writer)?;
+    if copied != meta.len() {
+        // The file changed under the copy: what was counted is not what was written.
+        return Err(io::Error::other(format!(
+            "the file changed while it was copied ({} bytes expected, {copied} read)",
+            meta.len()
+        ))
+        .into());
+    }
     writer
         .into_inner()
         .map_err(io::IntoInnerError::into_error)?;
@@ -104,18 +112,97 @@ fn fill_copy(
     Ok(copied)
 }
 
-/// What a tree copy could not reproduce.
+/// What a tree copy made, and what it could not reproduce.
 #[derive(Debug, Default)]
 pub(crate) struct TreeCopy {
-    /// Links inside the tree that could not be made again.
+    /// Entries inside the tree that were not made again: links that could reach out of the
+    /// copy or that the platform refused, and special files.
     pub(crate) links_dropped: u64,
     /// Bytes of file data copied.
     pub(crate) bytes: u64,
+    /// Entries made (the top directory included).
+    pub(crate) entries: u64,
+}
+
+/// What an entry of a directory being copied is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryKind {
+    /// A directory (never a link to one).
+    Dir,
+    /// A regular file.
+    File,
+    /// A symlink (or, on Windows, a junction).
+    Link,
+    /// A FIFO, socket or device.
+    Special,
+}
+
+impl EntryKind {
+    fn of(kind: cap_std::fs::FileType) -> Option<EntryKind> {
+        if kind.is_symlink() {
+            Some(EntryKind::Link)
+        } else if kind.is_dir() {
+            Some(EntryKind::Dir)
+        } else if kind.is_file() {
+            Some(EntryKind::File)
+        } else {
+            None
+        }
+    }
+}
+
+/// The entries of `dir`, each with what it is: the listing's type where it gives one, else the
+/// entry's own `lstat` (a listing on FUSE, some NFS or XFS without `ftype` says "unknown" for
+/// every entry). Never follows a link.
+pub(crate) fn list(dir: &Dir) -> io::Result<Vec<(std::ffi::OsString, EntryKind)>> {
+    let mut out = Vec::new();
+    for entry in dir.entries()? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let listed = entry.file_type().ok().and_then(EntryKind::of);
+        let kind = match listed {
+            Some(kind) => kind,
+            None => classify(dir, &name)?,
+        };
+        out.push((name, kind));
+    }
+    Ok(out)
+}
+
+/// What `name` in `dir` is, by `lstat` (never following a link).
+pub(crate) fn classify(dir: &Dir, name: &OsStr) -> io::Result<EntryKind> {
+    let meta = dir.symlink_metadata(name)?;
+    Ok(EntryKind::of(meta.file_type()).unwrap_or(EntryKind::Special))
+}
+
+/// Whether a link inside a copied directory, `depth` directories below the top of the copy,
+/// may keep its target `target` there: only a relative target whose `..` steps all come first
+/// and climb no higher than the top of the copy. Every directory between the link and the
+/// top is a real directory the copy made, and every other link kept obeys the same rule, so
+/// such a target resolves inside the copy, wherever the copy stands (a link to `../../x` that
+/// was inside the destination where the archive put it could leave it from the copy's place).
+pub(crate) fn target_stays_inside(target: &str, depth: usize) -> bool {
+    if target.is_empty() || target.starts_with('/') || target.contains('\\') || target.contains(':')
+    {
+        return false;
+    }
+    let mut ups = 0usize;
+    let mut descended = false;
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." if descended => return false,
+            ".." => ups += 1,
+            _ => descended = true,
+        }
+    }
+    ups <= depth
 }
 
 /// Copies the directory `src` to a new directory `dst_name` of `dst_parent`: files and
 /// directories with their modes and mtimes; links inside it are made again as links (never
-/// followed), or counted as dropped.
+/// followed) where they stay inside the copy, or counted as dropped. Fails, leaving nothing,
+/// when the budget runs out or an entry cannot be read or classified.
 pub(crate) fn copy_tree(
     src: &Dir,
     dst_parent: &Dir,
@@ -124,11 +211,25 @@ pub(crate) fn copy_tree(
     creator: &dyn SymlinkCreator,
     result: &mut TreeCopy,
 ) -> Result<(), CopyError> {
+    copy_tree_at(src, dst_parent, dst_name, 0, budget, creator, result)
+}
+
+fn copy_tree_at(
+    src: &Dir,
+    dst_parent: &Dir,
+    dst_name: &OsStr,
+    depth: usize,
+    budget: &mut Budget,
+    creator: &dyn SymlinkCreator,
+    result: &mut TreeCopy,
+) -> Result<(), CopyError> {
+    budget.take_entry()?;
     dst_parent.create_dir(dst_name)?;
-    let filled = fill_tree(src, dst_parent, dst_name, budget, creator, result);
+    result.entries += 1;
+    let filled = fill_tree(src, dst_parent, dst_name, depth, budget, creator, result);
     if filled.is_err() {
         // Leave nothing half-copied behind (the directory was created just above).
-        let _ = remove_tree(dst_parent, dst_name);
+        let _ = crate::removal::remove_tree(dst_parent, dst_name);
     }
     filled
 }
@@ -137,39 +238,44 @@ fn fill_tree(
     src: &Dir,
     dst_parent: &Dir,
     dst_name: &OsStr,
+    depth: usize,
     budget: &mut Budget,
     creator: &dyn SymlinkCreator,
     result: &mut TreeCopy,
 ) -> Result<(), CopyError> {
     let dst = dst_parent.open_dir_nofollow(dst_name)?;
-    for entry in src.entries()? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let kind = entry.file_type()?;
-        if kind.is_symlink() {
-            let target = src.read_link_contents(&name)?;
-            let link_kind = if src.metadata(&name).is_ok_and(|m| m.is_dir()) {
-                LinkKind::Dir
-            } else {
-                LinkKind::File
-            };
-            let made = match (name.to_str(), target.to_str()) {
-                (Some(n), Some(t)) => {
-                    creator.create(&dst, n, t, link_kind).is_ok()
-                        && dst.symlink_metadata(n).is_ok_and(|m| m.is_symlink())
+    for (name, kind) in list(src)? {
+        match kind {
+            EntryKind::Link => {
+                budget.take_entry()?;
+                let target = src.read_link_contents(&name)?;
+                let link_kind = if src.metadata(&name).is_ok_and(|m| m.is_dir()) {
+                    LinkKind::Dir
+                } else {
+                    LinkKind::File
+                };
+                let made = match (name.to_str(), target.to_str()) {
+                    (Some(n), Some(t)) if target_stays_inside(t, depth) => {
+                        creator.create(&dst, n, t, link_kind).is_ok()
+                            && dst.symlink_metadata(n).is_ok_and(|m| m.is_symlink())
+                    }
+                    _ => false,
+                };
+                if made {
+                    result.entries += 1;
+                } else {
+                    result.links_dropped += 1;
                 }
-                _ => false,
-            };
-            if !made {
-                result.links_dropped += 1;
             }
-        } else if kind.is_dir() {
-            let sub = src.open_dir_nofollow(&name)?;
-            copy_tree(&sub, &dst, &name, budget, creator, result)?;
-        } else if kind.is_file() {
-            result.bytes += copy_file(src, &name, &dst, &name, budget)?;
-        } else {
-            result.links_dropped += 1;
+            EntryKind::Dir => {
+                let sub = src.open_dir_nofollow(&name)?;
+                copy_tree_at(&sub, &dst, &name, depth + 1, budget, creator, result)?;
+            }
+            EntryKind::File => {
+                result.bytes += copy_file(src, &name, &dst, &name, budget)?;
+                result.entries += 1;
+            }
+            EntryKind::Special => result.links_dropped += 1,
         }
     }
     drop(dst);

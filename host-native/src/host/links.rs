@@ -163,15 +163,21 @@ impl NativeHost<'_> {
                     Err(HostError::Io { .. }) => {}
                     Err(e) => return Err(e),
                 }
-                self.copy_tree_instead(path, from, replace)?;
+                let dropped = self.copy_tree_instead(path, from, replace)?;
                 return Ok(symlink_degraded(
                     Fallback::Copy {
                         from: from.to_owned(),
                     },
-                    &format!("{reason}; no junction either"),
+                    &format!("{reason}; no junction either{}", not_copied(dropped)),
                 ));
             }
-            self.copy_tree_instead(path, from, replace)?;
+            let dropped = self.copy_tree_instead(path, from, replace)?;
+            return Ok(symlink_degraded(
+                Fallback::Copy {
+                    from: from.to_owned(),
+                },
+                &format!("{reason}{}", not_copied(dropped)),
+            ));
         } else {
             self.copy_file_instead(path, from, replace)?;
         }
@@ -210,12 +216,14 @@ impl NativeHost<'_> {
         self.copy_result(copied.map(|_| ()), path, from)
     }
 
+    /// Copies the directory `from` to `path`; returns how many entries inside it were not
+    /// made again (links that could reach out of the copy, special files).
     pub(super) fn copy_tree_instead(
         &mut self,
         path: &str,
         from: &str,
         replace: bool,
-    ) -> Result<(), HostError> {
+    ) -> Result<u64, HostError> {
         let src = self.dirs.open(from)?;
         let creator = Arc::clone(&self.creator);
         let mut budget = Budget {
@@ -237,7 +245,8 @@ impl NativeHost<'_> {
             })
         });
         self.budget.left = budget.left;
-        self.copy_result(copied.map(|_| ()), path, from)
+        self.copy_result(copied.map(|_| ()), path, from)?;
+        Ok(copy.links_dropped)
     }
 
     pub(super) fn copy_result(
@@ -256,6 +265,15 @@ impl NativeHost<'_> {
             }
             other => other,
         }
+    }
+}
+
+/// What a report adds when a copied tree left entries out.
+fn not_copied(dropped: u64) -> String {
+    match dropped {
+        0 => String::new(),
+        1 => "; 1 link or special file inside it was not copied (a link is kept only where it cannot reach out of the copy)".to_owned(),
+        n => format!("; {n} links or special files inside it were not copied (a link is kept only where it cannot reach out of the copy)"),
     }
 }
 
