@@ -82,7 +82,9 @@ fn open<R: Read + Seek, E: std::error::Error + 'static>(
     let (format, head) = sniff(&mut input, options.format)?;
     if format == Format::Zip {
         input.seek(SeekFrom::Start(0)).map_err(RunError::Input)?;
-        let mut source = ZipSource::new(input, &options.policy.limits).map_err(source_error)?;
+        let mut source =
+            ZipSource::open(input, &options.policy.limits, options.policy.differentials)
+                .map_err(source_error)?;
         return consume(&mut source, format);
     }
     open_tar_family(Prefixed::new(head, input), format, options, consume)
@@ -97,8 +99,12 @@ fn open_stream<R: Read, E: std::error::Error + 'static>(
     let (format, head) = sniff(&mut input, options.format)?;
     if format == Format::Zip {
         let bytes = buffer_whole(head, input, &options.policy.limits)?;
-        let mut source =
-            ZipSource::new(Cursor::new(bytes), &options.policy.limits).map_err(source_error)?;
+        let mut source = ZipSource::open(
+            Cursor::new(bytes),
+            &options.policy.limits,
+            options.policy.differentials,
+        )
+        .map_err(source_error)?;
         return consume(&mut source, format);
     }
     open_tar_family(Prefixed::new(head, input), format, options, consume)
@@ -124,7 +130,11 @@ fn open_tar_family<R: Read, E: std::error::Error + 'static>(
         Format::TarLzma => open_decoded(LzmaReader::new(input, limits), format, options, consume),
         #[cfg(feature = "zstd")]
         Format::TarZst => open_decoded(ZstdReader::new(input, limits), format, options, consume),
-        _ => consume(&mut TarSource::new(Plain::new(input), limits), format),
+        _ => consume(
+            &mut TarSource::new(Plain::new(input), limits)
+                .with_differentials(options.policy.differentials),
+            format,
+        ),
     }
 }
 
@@ -149,7 +159,8 @@ fn open_decoded<D: CountedRead, E: std::error::Error + 'static>(
         return Err(RunError::Format(err));
     }
     let buffered = io::BufReader::with_capacity(CHUNK, decoded);
-    let mut source = TarSource::new(Prefixed::new(head, buffered), &options.policy.limits);
+    let mut source = TarSource::new(Prefixed::new(head, buffered), &options.policy.limits)
+        .with_differentials(options.policy.differentials);
     consume(&mut source, format)
 }
 
@@ -345,6 +356,9 @@ impl<R: Read> Read for Prefixed<R> {
 impl<R: CountedRead> CountedRead for Prefixed<R> {
     fn input_consumed(&self) -> u64 {
         self.inner.input_consumed()
+    }
+    fn checks_at_end(&self) -> bool {
+        self.inner.checks_at_end()
     }
 }
 

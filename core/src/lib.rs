@@ -40,6 +40,6 @@ pub use error::{FormatError, Location, PolicyError, RunError};
 pub use extract::{Listed, ListedKind, Options, extract, extract_stream, list, list_stream};
 pub use format::Format;
 pub use offload::DataJob;
-pub use policy::{Limits, Policy, Preset};
+pub use policy::{Differentials, Limits, Policy, Preset};
 pub use report::Report;
 pub use rule::Rule;

@@ -10,6 +10,16 @@
 //! | Windows-hostile names, case/normalization collisions | allowed | allowed | allowed | refuse |
 //! | legacy (non-UTF-8) tar names | refuse | refuse | refuse | refuse |
 //! | mtimes | kept | kept | kept | kept |
+//! | parser differentials | refuse | refuse | read | refuse |
+//!
+//! Parser differentials are archives other tools read differently, each refused with its own
+//! rule unless the policy is `trusted` (see [`Differentials`]): in a zip, two entries with one
+//! name (`zip-duplicate-name`), bytes no listed entry covers (`zip-unlisted-data`), bytes after
+//! the end record (`zip-trailing-data`), a data descriptor that disagrees with the central
+//! directory (`zip-descriptor-mismatch`), bytes before the first entry (`zip-prepended-data`:
+//! self-extractors too), end records that name different central directories
+//! (`zip-end-records-disagree`); in a tar, a symlink with a size (`symlink-with-size`) and a
+//! `size` in a PAX global header (`pax-global-size`).
 //!
 //! Every preset uses [`Limits::default`]. Among the limits, `max_decoder_memory` (default
 //! 256 MiB) bounds what a decompressor may allocate: an xz or `.lzma` dictionary or a zstd
@@ -40,6 +50,8 @@ pub struct Policy {
     pub legacy_names: LegacyNames,
     /// Whether entry mtimes are applied.
     pub keep_mtimes: bool,
+    /// Archives other tools read differently.
+    pub differentials: Differentials,
     /// Resource limits, counted on real bytes.
     pub limits: Limits,
 }
@@ -137,6 +149,18 @@ pub enum Duplicates {
     LastWins,
     /// Refuse the archive (`duplicate-entry`). A directory listed twice is never a duplicate.
     Error,
+}
+
+/// Archives that different tools read differently (parser differentials: content some tools
+/// see and others do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Differentials {
+    /// Refuse the archive, each differential with its own rule (every preset but `trusted`).
+    Refuse,
+    /// Read it as uncork's parsers do (`trusted`): a zip through the end record its zip parser
+    /// picks, extracting each listed entry; a tar symlink's size read past as no data (the bytes
+    /// that follow are the next header, as in Python), a PAX global `size` ignored.
+    Allow,
 }
 
 /// tar names whose bytes are not UTF-8 (zip legacy names always decode as CP437).
@@ -237,6 +261,7 @@ impl Policy {
             portable_names: false,
             legacy_names: LegacyNames::Reject,
             keep_mtimes: true,
+            differentials: Differentials::Refuse,
             limits: Limits::default(),
         };
         match preset {
@@ -251,6 +276,7 @@ impl Policy {
                 links: LinkScope::Anywhere,
                 modes: ModeRule::Keep,
                 special_files: SpecialFiles::Skip,
+                differentials: Differentials::Allow,
                 ..data
             },
             Preset::Portable => Policy {

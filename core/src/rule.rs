@@ -63,6 +63,12 @@ rules! {
     UnsupportedSparse = "unsupported-sparse", "extract this archive with GNU tar; sparse entries are not supported yet";
     /// An entry type uncork does not know or does not extract (multi-volume, unknown flags).
     UnsupportedEntryType = "unsupported-entry-type", "the archive uses a tar feature uncork does not extract";
+    /// A symlink header with a non-zero size (ustar or PAX): GNU tar skips that many bytes as
+    /// the link's data, Python and uncork read them as the next header.
+    SymlinkWithSize = "symlink-with-size", "tools would disagree on where the next entry starts; the archive may be crafted to smuggle entries (--policy trusted reads the bytes as the next header)";
+    /// A `size` record in a PAX global header (`g`): GNU tar applies it to later entries, other
+    /// readers ignore it.
+    PaxGlobalSize = "pax-global-size", "tools would disagree on where the next entries end; the archive may be crafted to smuggle entries (--policy trusted ignores the record)";
 
     // ---- zip ----
     /// The zip central directory or end record is damaged.
@@ -77,6 +83,21 @@ rules! {
     ZipEncrypted = "zip-encrypted", "uncork does not decrypt zip entries; use a tool that asks for the password";
     /// A zip compression method uncork does not read.
     UnsupportedMethod = "unsupported-method", "extract this archive with a tool that supports the method";
+    /// Two central-directory entries with the same name.
+    ZipDuplicateName = "zip-duplicate-name", "tools disagree on which of two same-named entries wins; the archive may be crafted (--policy trusted extracts both, the later winning)";
+    /// Bytes between the first entry and the end record that no entry the central directory
+    /// lists covers: a hidden local entry, seen only by readers that scan local headers.
+    ZipUnlistedData = "zip-unlisted-data", "the zip holds content its central directory does not list, which streaming readers would extract; the archive may be crafted (--policy trusted ignores it)";
+    /// Bytes after the end-of-central-directory record and its comment.
+    ZipTrailingData = "zip-trailing-data", "the file has extra bytes after the zip, possibly another archive; it may be damaged or crafted (--policy trusted ignores them)";
+    /// A data descriptor whose CRC-32 or sizes disagree with the central directory, or that is
+    /// missing although the entry's flags announce one.
+    ZipDescriptorMismatch = "zip-descriptor-mismatch", "the zip's data descriptor and central directory disagree; the archive may be crafted to look different to different tools (--policy trusted ignores descriptors)";
+    /// Bytes before the first entry (a self-extractor's stub, or a whole other zip).
+    ZipPrependedData = "zip-prepended-data", "the zip starts after other data (a self-extracting stub, or another archive that other tools would read instead); --policy trusted extracts the zip that ends the file";
+    /// The classic end record and the ZIP64 end record (or a second end record) describe
+    /// different central directories.
+    ZipEndRecordsDisagree = "zip-end-records-disagree", "tools would list different entries depending on which end record they read; the archive may be crafted (--policy trusted reads the one uncork's zip parser picks)";
 
     // ---- names ----
     /// A name is not valid UTF-8 and the policy does not decode legacy names.

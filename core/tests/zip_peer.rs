@@ -13,7 +13,7 @@ use std::time::Duration;
 use uncork_core::entry::{EntrySource, RawEntry, RawKind, SourceError};
 use uncork_core::format::zip::ZipSource;
 use uncork_core::path::NameOrigin;
-use uncork_core::{Limits, Rule};
+use uncork_core::{Differentials, Limits, Rule};
 
 fn peer_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-suites");
@@ -40,7 +40,7 @@ enum Outcome {
     Input(String),
 }
 
-fn read_all(path: &Path) -> Outcome {
+fn read_all(path: &Path, differentials: Differentials) -> Outcome {
     let fail = |e: SourceError, entries: usize| match e {
         SourceError::Format(f) => Outcome::Failed {
             rule: f.rule,
@@ -50,7 +50,7 @@ fn read_all(path: &Path) -> Outcome {
         SourceError::Input(e) => Outcome::Input(e.to_string()),
     };
     let file = File::open(path).expect("peer file opens");
-    let mut source = match ZipSource::new(file, &Limits::default()) {
+    let mut source = match ZipSource::open(file, &Limits::default(), differentials) {
         Ok(s) => s,
         Err(e) => return fail(e, 0),
     };
@@ -78,11 +78,11 @@ fn read_all(path: &Path) -> Outcome {
 }
 
 /// Reads `path` on a thread, failing the test on a panic or after a minute.
-fn read_guarded(path: &Path) -> Outcome {
+fn read_guarded(path: &Path, differentials: Differentials) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let owned = path.to_owned();
     let handle = std::thread::spawn(move || {
-        let _ = tx.send(read_all(&owned));
+        let _ = tx.send(read_all(&owned, differentials));
     });
     match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(outcome) => {
@@ -144,10 +144,16 @@ fn peer_files() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
+/// Every peer file read with differentials allowed (as the `trusted` policy reads them): the
+/// parser itself.
 fn outcomes() -> BTreeMap<String, Outcome> {
+    outcomes_with(Differentials::Allow)
+}
+
+fn outcomes_with(differentials: Differentials) -> BTreeMap<String, Outcome> {
     peer_files()
         .into_iter()
-        .map(|(name, path)| (name, read_guarded(&path)))
+        .map(|(name, path)| (name, read_guarded(&path, differentials)))
         .collect()
 }
 
@@ -583,4 +589,87 @@ fn well_known_peer_files() {
     assert_eq!((modes[0].mode, modes[1].mode), (Some(0o644), Some(0o755)));
     let windows = entries_of(&all, "zip2/tests/data/windows-7zip.zip");
     assert_eq!(windows[0].mode, None);
+}
+
+/// Peer files the other presets refuse as parser differentials (every other file reads the
+/// same whether differentials are refused or allowed), with the rule and what is there.
+const DIFFERENTIALS: &[(&str, &str, &str)] = &[
+    (
+        "libarchive/decoded/test_compat_zip_2.zip",
+        "zip-unlisted-data",
+        "'-JUNK-' between two entries",
+    ),
+    (
+        "libarchive/decoded/test_read_format_zip.zip",
+        "zip-descriptor-mismatch",
+        "file2's central CRC is patched to 'xxxx'; its data descriptor holds the real one",
+    ),
+    (
+        "libarchive/decoded/test_read_format_zip_padded1.zip",
+        "zip-prepended-data",
+        "89 random bytes before the first entry",
+    ),
+    (
+        "libarchive/decoded/test_read_format_zip_padded2.zip",
+        "zip-trailing-data",
+        "189 random bytes after the end record",
+    ),
+    (
+        "libarchive/decoded/test_read_format_zip_padded3.zip",
+        "zip-trailing-data",
+        "189 random bytes after the end record",
+    ),
+    (
+        "zip2/tests/data/comment_garbage.zip",
+        "zip-trailing-data",
+        "text after the end record's comment",
+    ),
+    (
+        "zip2/tests/data/invalid_cde_number_of_files_allocation_smaller_offset.zip",
+        "zip-prepended-data",
+        "fuzzed: bytes before the first entry",
+    ),
+    (
+        "zip2/tests/data/misaligned_comment.zip",
+        "zip-trailing-data",
+        "bytes after the end record's comment",
+    ),
+    (
+        "zip2/tests/data/zip64_demo.zip",
+        "zip-prepended-data",
+        "'Leading junk.' before the first entry",
+    ),
+];
+
+#[test]
+fn peer_zips_other_tools_read_differently_are_refused() {
+    let allowed = outcomes();
+    let refused = outcomes_with(Differentials::Refuse);
+    let mut wrong = Vec::new();
+    for (name, outcome) in &refused {
+        let listed = DIFFERENTIALS.iter().find(|(n, _, _)| n == name);
+        let same = summary(outcome) == summary(&allowed[name]);
+        match (listed, outcome) {
+            (None, _) if same => {}
+            (
+                Some((_, rule, _)),
+                Outcome::Failed {
+                    rule: got,
+                    entries: 0,
+                    ..
+                },
+            ) if got.name() == *rule && !same => {}
+            _ => wrong.push(format!(
+                "{name}: expected {}, got {} (allowed: {})",
+                listed.map_or("the same outcome", |(_, rule, _)| rule),
+                summary(outcome),
+                summary(&allowed[name])
+            )),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unexpected outcomes:\n{}",
+        wrong.join("\n")
+    );
 }

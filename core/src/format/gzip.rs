@@ -11,6 +11,7 @@
 use crate::crc32::Crc32;
 use crate::entry::format_in_io;
 use crate::error::FormatError;
+use crate::format::MAX_TRAILING_PADDING;
 use crate::format::tar::CountedRead;
 use crate::rule::Rule;
 use flate2::bufread::DeflateDecoder;
@@ -21,8 +22,10 @@ const INPUT_BUFFER: usize = 256 * 1024;
 
 type Input<R> = BufReader<Counting<R>>;
 
-/// Decompresses a sequence of gzip members as one stream. After the last member only zero
-/// bytes may follow (tape padding); anything else is `trailing-garbage`.
+/// Decompresses a sequence of gzip members as one stream. The input must start with a member;
+/// after the last member only zero bytes may follow (tape padding), read for at most
+/// [`MAX_TRAILING_PADDING`] bytes before the input is left unread; anything else is
+/// `trailing-garbage`.
 pub struct GzipReader<R: Read> {
     stage: Stage<R>,
     /// Members completed, for error messages.
@@ -136,10 +139,15 @@ impl<R: Read> GzipReader<R> {
     }
 }
 
-/// After the last member: `Ok(true)` if another member starts, `Ok(false)` at a clean end.
+/// After a member: `Ok(true)` if another member starts, `Ok(false)` at a clean end (the end of
+/// the input, or [`MAX_TRAILING_PADDING`] zero bytes).
 fn another_member<R: Read>(input: &mut Input<R>) -> io::Result<bool> {
+    let mut zeros = 0u64;
     loop {
         let at = position(input);
+        if zeros >= MAX_TRAILING_PADDING {
+            return Ok(false);
+        }
         let buf = input.fill_buf()?;
         if buf.is_empty() {
             return Ok(false);
@@ -153,7 +161,8 @@ fn another_member<R: Read>(input: &mut Input<R>) -> io::Result<bool> {
                 FormatError::new(Rule::TrailingGarbage, detail).at(at),
             ));
         }
-        let n = buf.len();
+        let n = buf.len().min((MAX_TRAILING_PADDING - zeros) as usize);
+        zeros += n as u64;
         input.consume(n);
     }
 }
@@ -170,20 +179,28 @@ impl<R: Read> Read for GzipReader<R> {
                     self.stage = Stage::Done(input);
                     return Ok(0);
                 }
-                Stage::Between(mut input) => match another_member(&mut input) {
-                    Ok(true) => {
-                        if let Err(e) = skip_header(&mut input, self.members + 1) {
-                            return Err(self.classify(&input, e));
+                Stage::Between(mut input) => {
+                    // The first member is read whatever the input starts with: zeros are
+                    // padding only after a member (`/dev/zero` is not an empty gzip stream).
+                    let another = match self.members {
+                        0 => Ok(true),
+                        _ => another_member(&mut input),
+                    };
+                    match another {
+                        Ok(true) => {
+                            if let Err(e) = skip_header(&mut input, self.members + 1) {
+                                return Err(self.classify(&input, e));
+                            }
+                            self.stage = Stage::Member(Box::new(Member {
+                                inflate: DeflateDecoder::new(input),
+                                crc: Crc32::new(),
+                                size: 0,
+                            }));
                         }
-                        self.stage = Stage::Member(Box::new(Member {
-                            inflate: DeflateDecoder::new(input),
-                            crc: Crc32::new(),
-                            size: 0,
-                        }));
+                        Ok(false) => self.stage = Stage::Done(input),
+                        Err(e) => return Err(e),
                     }
-                    Ok(false) => self.stage = Stage::Done(input),
-                    Err(e) => return Err(e),
-                },
+                }
                 Stage::Member(mut member) => match member.inflate.read(buf) {
                     Ok(0) => {
                         let Member { inflate, crc, size } = *member;
@@ -230,6 +247,15 @@ fn skip_header<R: Read>(input: &mut Input<R>, member: u64) -> io::Result<()> {
     };
     let mut fixed = [0u8; 10];
     take(input, &mut fixed)?;
+    if fixed[..2] != [0x1f, 0x8b] && member == 1 {
+        let detail = format!(
+            "not gzip data: the input starts with bytes {:02x} {:02x}, not a gzip header (1f 8b)",
+            fixed[0], fixed[1]
+        );
+        return Err(format_in_io(
+            FormatError::new(Rule::NotAnArchive, detail).at(at),
+        ));
+    }
     if fixed[..2] != [0x1f, 0x8b] {
         return Err(bad(format!(
             "gzip member {member} does not start with a gzip header"

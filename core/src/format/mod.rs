@@ -166,6 +166,15 @@ impl FromStr for Format {
     }
 }
 
+/// Zero bytes read past the end of an archive before uncork stops reading: 1 MiB. Tape
+/// blocking pads a tar with zeros up to its record size (10 KiB by default, 1 MiB at
+/// `tar -b 2048`), and some writers pad a compressed tar the same way after its last stream;
+/// an input that goes on with zeros beyond that (`/dev/zero`, a pipe that never ends) is left
+/// unread rather than read for ever. Non-zero bytes after the end are refused
+/// (`trailing-garbage`) as soon as they are seen. Applies after a plain tar's end blocks and
+/// after the last gzip member, bzip2, xz or zstd stream.
+pub const MAX_TRAILING_PADDING: u64 = 1 << 20;
+
 /// How many leading bytes [`detect`] wants to see (a tar header block).
 pub const SNIFF_LEN: usize = 512;
 
@@ -437,7 +446,9 @@ pub(crate) mod stream {
     }
 
     /// Decodes a sequence of streams as one. After the last one only zero bytes may follow
-    /// (tape padding); anything else is `trailing-garbage`.
+    /// (tape padding); anything else is `trailing-garbage`. Zeros are read for at most
+    /// [`MAX_TRAILING_PADDING`](super::MAX_TRAILING_PADDING) bytes, then the input is left
+    /// unread.
     pub(crate) struct Streams<B, C: Codec> {
         input: Tracked<B>,
         stage: Stage<C>,
@@ -485,8 +496,12 @@ pub(crate) mod stream {
             if !self.concatenated {
                 return Ok(false);
             }
+            let mut zeros = 0u64;
             loop {
                 let at = self.input.consumed;
+                if zeros >= super::MAX_TRAILING_PADDING {
+                    return Ok(false);
+                }
                 let buf = match self.input.fill_buf() {
                     Ok(buf) => buf,
                     Err(e) => return Err(self.input.failure.take().unwrap_or(e)),
@@ -504,9 +519,13 @@ pub(crate) mod stream {
                         let error = FormatError::new(Rule::TrailingGarbage, detail).at(at);
                         return Err(format_in_io(error));
                     }
-                    Some(zeros) => self.input.consume(zeros),
+                    Some(n) => {
+                        zeros += n as u64;
+                        self.input.consume(n);
+                    }
                     None => {
                         let n = buf.len();
+                        zeros += n as u64;
                         self.input.consume(n);
                     }
                 }

@@ -4,8 +4,9 @@
 
 use crate::entry::{EntrySource, RawEntry, RawKind, SourceError, SpecialKind};
 use crate::error::{FormatError, Location, escape_bytes};
+use crate::format::MAX_TRAILING_PADDING;
 use crate::path::NameOrigin;
-use crate::policy::Limits;
+use crate::policy::{Differentials, Limits};
 use crate::rule::Rule;
 use std::io::{self, Read};
 
@@ -15,6 +16,12 @@ const BLOCK: u64 = 512;
 pub trait CountedRead: Read {
     /// Bytes taken from the underlying (compressed) input so far.
     fn input_consumed(&self) -> u64;
+
+    /// Whether this layer checks something at its end (a compressed stream's CRC and length),
+    /// so that the tar reader must read it to its end. A plain input checks nothing.
+    fn checks_at_end(&self) -> bool {
+        true
+    }
 }
 
 /// A decompressor read ahead (the tar reader asks for 512-byte headers and small files' data;
@@ -23,6 +30,9 @@ pub trait CountedRead: Read {
 impl<R: CountedRead> CountedRead for io::BufReader<R> {
     fn input_consumed(&self) -> u64 {
         self.get_ref().input_consumed()
+    }
+    fn checks_at_end(&self) -> bool {
+        self.get_ref().checks_at_end()
     }
 }
 
@@ -52,6 +62,9 @@ impl<R: Read> CountedRead for Plain<R> {
     fn input_consumed(&self) -> u64 {
         self.count
     }
+    fn checks_at_end(&self) -> bool {
+        false
+    }
 }
 
 /// Reads entries from a tar stream.
@@ -70,6 +83,8 @@ pub struct TarSource<R> {
     /// POSIX global (`g`) records that apply to every later entry: only `mtime` is honoured.
     global_mtime: Option<i64>,
     max_metadata_bytes: u64,
+    /// Whether archives other tools read differently are refused.
+    differentials: Differentials,
     finished: bool,
 }
 
@@ -97,8 +112,17 @@ impl<R: CountedRead> TarSource<R> {
             entry_offset: 0,
             global_mtime: None,
             max_metadata_bytes: limits.max_metadata_bytes,
+            differentials: Differentials::Refuse,
             finished: false,
         }
+    }
+
+    /// What to do with archives other tools read differently (default: refuse them): a
+    /// symlink with a size (`symlink-with-size`), a `size` in a PAX global header
+    /// (`pax-global-size`).
+    pub fn with_differentials(mut self, differentials: Differentials) -> Self {
+        self.differentials = differentials;
+        self
     }
 
     fn err(&self, rule: Rule, detail: impl Into<String>, offset: u64) -> SourceError {
@@ -178,21 +202,39 @@ impl<R: CountedRead> TarSource<R> {
     }
 
     /// After the end-of-archive marker: read what follows (ignored, as tar does) so that a
-    /// compressed layer below verifies its checksum and length. Bounded: a stream that goes
-    /// on for more than `MAX_TRAILING` bytes (a bomb hidden after the end) is refused.
+    /// compressed layer below verifies its checksum and length. Bounded: a compressed stream
+    /// that goes on for more than `MAX_TRAILING` bytes (a bomb hidden after the end) is
+    /// refused. A plain input has nothing to verify: it is read for at most
+    /// [`MAX_TRAILING_PADDING`] bytes, then left unread if they were all zeros (tape blocking,
+    /// or `/dev/zero`: GNU tar stops at its end blocks too) and refused if they were not.
     fn drain(&mut self) -> Result<(), SourceError> {
         const MAX_TRAILING: u64 = 16 << 20;
         let end = self.pos;
+        let bound = if self.input.checks_at_end() {
+            MAX_TRAILING
+        } else {
+            MAX_TRAILING_PADDING
+        };
+        let mut zeros = true;
         let mut scratch = [0u8; 8192];
         loop {
-            match self.input.read(&mut scratch) {
+            let want = (bound + 1 - (self.pos - end)).min(scratch.len() as u64) as usize;
+            match self.input.read(&mut scratch[..want]) {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
                     self.pos += n as u64;
-                    if self.pos - end > MAX_TRAILING {
-                        let detail = format!(
-                            "more than {MAX_TRAILING} bytes follow the end-of-archive marker"
-                        );
+                    zeros = zeros && scratch[..n].iter().all(|&b| b == 0);
+                    if self.pos - end > bound {
+                        if zeros && !self.input.checks_at_end() {
+                            return Ok(());
+                        }
+                        let detail = if zeros {
+                            format!("more than {bound} bytes follow the end-of-archive marker")
+                        } else {
+                            format!(
+                                "more than {bound} bytes follow the end-of-archive marker, not all of them zero"
+                            )
+                        };
                         return Err(self.err(Rule::TrailingGarbage, detail, end));
                     }
                 }
@@ -255,6 +297,14 @@ impl<R: CountedRead> TarSource<R> {
                     let mut global = Extensions::default();
                     parse_pax(&data, &mut global)
                         .map_err(|d| self.err(Rule::PaxMalformed, d, offset))?;
+                    if let Some(size) = global.pax_size
+                        && self.differentials == Differentials::Refuse
+                    {
+                        let detail = format!(
+                            "a PAX global header sets size={size} for the entries after it (GNU tar applies it, other readers ignore it)"
+                        );
+                        return Err(self.err(Rule::PaxGlobalSize, detail, offset));
+                    }
                     if let Some(mtime) = global.pax_mtime {
                         self.global_mtime = mtime;
                     }
@@ -361,6 +411,26 @@ impl<R: CountedRead> TarSource<R> {
                 ));
             }
         };
+        // A symlink's size is where readers part: GNU tar skips that many bytes as the link's
+        // data, Python (and uncork when differentials are allowed) reads them as the next
+        // header, which can hide an entry from one tool or the other.
+        if matches!(kind, RawKind::Symlink { .. })
+            && size != 0
+            && self.differentials == Differentials::Refuse
+        {
+            let source = if ext.pax_size.is_some() {
+                "a PAX size record"
+            } else {
+                "the header"
+            };
+            return Err(located(
+                Rule::SymlinkWithSize,
+                format!(
+                    "{source} gives the symlink a size of {size} bytes (GNU tar skips them as its data, other readers take them for the next header)"
+                ),
+                &name,
+            ));
+        }
         // Only regular files (and GNU dump directories, skipped) carry data; header-only types
         // ignore their size field, as Go's archive/tar and GNU tar do.
         let data = match kind {

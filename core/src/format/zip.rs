@@ -7,6 +7,16 @@
 //! refused before the first one is yielded, and entry data is read, inflated and CRC-checked
 //! here, so each limit counts real bytes.
 //!
+//! Unless differentials are allowed (the `trusted` policy), a zip that other tools would read
+//! differently is refused when it is opened, each case with its own rule: two entries with one
+//! name, bytes before the first entry or between entries that no listed entry covers (a hidden
+//! local entry), bytes after the end record, a data descriptor that disagrees with the central
+//! directory, and end records (classic and ZIP64, or a second one) that name different central
+//! directories. The layout this accepts is the one every writer makes: entries from offset 0,
+//! each local header, data and data descriptor right after the previous one, then the central
+//! directory, the ZIP64 end record and locator if any, and the end record, whose comment ends
+//! the file.
+//!
 //! Entries are yielded in central-directory order. The stored (0) and deflate (8) methods are
 //! read here; deflate64 (9), bzip2 (12), lzma (14), zstd (93) and xz (95) by the decoders of
 //! `format::stream` when their features are built. Encrypted entries are refused.
@@ -20,10 +30,10 @@ use crate::entry::{EntrySource, RawEntry, RawKind, SourceError};
 use crate::error::{FormatError, Location, escape_bytes};
 use crate::format::stream::EntryDecoder;
 use crate::path::NameOrigin;
-use crate::policy::Limits;
+use crate::policy::{Differentials, Limits};
 use crate::rule::Rule;
 use data::{DataReader, Input};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 /// Input buffer for entry data (large reads: 8 KiB buffers cost ~27% in measurements).
@@ -39,6 +49,16 @@ const CENTRAL_SIG: [u8; 4] = *b"PK\x01\x02";
 const EOCD_SIG: [u8; 4] = *b"PK\x05\x06";
 /// The marker a split or spanned archive starts with (also written before single archives).
 const SPANNED_SIG: [u8; 4] = *b"PK\x07\x08";
+/// A data descriptor's optional signature (the same bytes as the spanned-archive marker).
+const DESCRIPTOR_SIG: [u8; 4] = *b"PK\x07\x08";
+const ZIP64_EOCD_SIG: [u8; 4] = *b"PK\x06\x06";
+const ZIP64_LOCATOR_SIG: [u8; 4] = *b"PK\x06\x07";
+/// The central directory's digital signature record (APPNOTE 4.3.13), between the directory
+/// and the end records.
+const DIGITAL_SIGNATURE_SIG: [u8; 4] = *b"PK\x05\x05";
+const EOCD_LEN: u64 = 22;
+const ZIP64_EOCD_LEN: u64 = 56;
+const ZIP64_LOCATOR_LEN: u64 = 20;
 const LOCAL_LEN: u64 = 30;
 const CENTRAL_LEN: u64 = 46;
 /// The end record (22 bytes) plus the longest comment.
@@ -153,9 +173,22 @@ struct Resolved {
 
 impl<R: Read + Seek> ZipSource<R> {
     /// Opens a zip archive: finds the end record, reads the central directory and every local
-    /// header, and refuses overlapping entries. Per-entry problems (an unsupported method,
-    /// encryption, a local header that disagrees) are reported when the entry is reached.
-    pub fn new(mut reader: R, limits: &Limits) -> Result<Self, SourceError> {
+    /// header, and refuses overlapping entries and, as [`ZipSource::open`] with
+    /// [`Differentials::Refuse`], archives other tools read differently. Per-entry problems
+    /// (an unsupported method, encryption, a local header that disagrees) are reported when the
+    /// entry is reached.
+    pub fn new(reader: R, limits: &Limits) -> Result<Self, SourceError> {
+        Self::open(reader, limits, Differentials::Refuse)
+    }
+
+    /// [`ZipSource::new`], with `differentials` deciding whether archives other tools read
+    /// differently are refused (see the module's documentation).
+    pub fn open(
+        mut reader: R,
+        limits: &Limits,
+        differentials: Differentials,
+    ) -> Result<Self, SourceError> {
+        let strict = differentials == Differentials::Refuse;
         let file_len = reader.seek(SeekFrom::End(0)).map_err(SourceError::Input)?;
         let (resolved, cd_start, archive_offset) = open_directory(&mut reader, file_len)?;
 
@@ -206,7 +239,7 @@ impl<R: Read + Seek> ZipSource<R> {
             pos: None,
         };
         for i in order {
-            let (extent, local) = read_local(&mut at, &entries[i], file_len, cd_start)?;
+            let (extent, local) = read_local(&mut at, &entries[i], file_len, cd_start, strict)?;
             entries[i].local = local;
             if let Some((start, end)) = extent {
                 extents.push((start, end, i));
@@ -214,6 +247,15 @@ impl<R: Read + Seek> ZipSource<R> {
         }
         drop(at);
         check_overlaps(&entries, &mut extents)?;
+        if strict {
+            let layout = Layout {
+                cd_start,
+                cd_len: cd.len() as u64,
+                archive_offset,
+                file_len,
+            };
+            check_differentials(&mut reader, &entries, &extents, &layout)?;
+        }
 
         Ok(ZipSource {
             entries,
@@ -579,6 +621,7 @@ fn read_local<R: Read + Seek>(
     entry: &Central,
     file_len: u64,
     cd_start: u64,
+    strict: bool,
 ) -> Result<(Option<(u64, u64)>, Result<Local, FormatError>), SourceError> {
     let start = entry.header_start;
     let fail = |rule: Rule, detail: String| entry_format_err(entry, rule, detail);
@@ -640,7 +683,302 @@ fn read_local<R: Read + Seek>(
         }
         Ok(Local { data_start, mtime: find_extra(extra, EXTRA_EXT_TIMESTAMP).and_then(ext_timestamp) })
     });
+    // The data descriptor belongs to the entry's bytes: checked, and counted in its extent.
+    // Whether one follows the data is the local header's to say (a streaming reader knows no
+    // other), whatever the central header's flags.
+    // An encrypted entry is refused when reached (and an AES one's descriptor holds no CRC).
+    if strict
+        && verdict.is_ok()
+        && u16_at(&h, 6) & FLAG_DATA_DESCRIPTOR != 0
+        && !is_encrypted(entry)
+    {
+        let room = (cd_start - data_end).min(24) as usize;
+        let mut descriptor = [0u8; 24];
+        if let Err(e) = reader.read_at(data_end, &mut descriptor[..room]) {
+            return match SourceError::from_io(e, data_end) {
+                SourceError::Format(e) => Ok((extent, Err(fail(e.rule, e.detail)))),
+                input => Err(input),
+            };
+        }
+        return Ok(
+            match check_descriptor(entry, &descriptor[..room], data_end) {
+                Ok(len) => (Some((start, data_end + len)), verdict),
+                Err(e) => (extent, Err(e)),
+            },
+        );
+    }
     Ok((extent, verdict))
+}
+
+/// Checks the data descriptor at the start of `bytes` (found at `at`, right after the entry's
+/// data) against the central directory: its CRC-32 and both sizes must match. The signature is
+/// optional and the sizes are 4 or 8 bytes (ZIP64), so each of the four layouts is tried.
+/// Returns the descriptor's length.
+fn check_descriptor(entry: &Central, bytes: &[u8], at: u64) -> Result<u64, FormatError> {
+    let central = (entry.crc32, entry.compressed_size, entry.size);
+    let mut seen = None;
+    for (signed, wide) in [(true, false), (true, true), (false, false), (false, true)] {
+        let skip = if signed { 4 } else { 0 };
+        let len = skip + if wide { 20 } else { 12 };
+        if bytes.len() < len || (signed && bytes[..4] != DESCRIPTOR_SIG) {
+            continue;
+        }
+        let b = &bytes[skip..];
+        let found = if wide {
+            (u32_at(b, 0), u64_at(b, 4), u64_at(b, 12))
+        } else {
+            (
+                u32_at(b, 0),
+                u64::from(u32_at(b, 4)),
+                u64::from(u32_at(b, 8)),
+            )
+        };
+        if found == central {
+            return Ok(len as u64);
+        }
+        seen.get_or_insert(found);
+    }
+    let detail = match seen {
+        Some((crc, compressed, size)) => format!(
+            "the data descriptor at offset {at} says CRC-32 {crc:08x}, {compressed} compressed and {size} bytes; the central directory {:08x}, {} and {}",
+            entry.crc32, entry.compressed_size, entry.size
+        ),
+        None => format!(
+            "the local header announces a data descriptor, but none fits at offset {at} before the central directory"
+        ),
+    };
+    Err(entry_format_err(entry, Rule::ZipDescriptorMismatch, detail))
+}
+
+/// Where the central directory is, as the `zip` crate found it.
+struct Layout {
+    cd_start: u64,
+    cd_len: u64,
+    /// The offset every recorded offset is relative to (a prefix's length).
+    archive_offset: u64,
+    file_len: u64,
+}
+
+/// Refuses archives that other tools read differently (see the module's documentation).
+fn check_differentials<R: Read + Seek>(
+    reader: &mut R,
+    entries: &[Central],
+    extents: &[(u64, u64, usize)],
+    layout: &Layout,
+) -> Result<(), SourceError> {
+    check_duplicate_names(entries)?;
+    check_end_records(reader, entries.len() as u64, layout)?;
+    if let Some(Err(e)) = entries.iter().map(|e| &e.local).find(|local| {
+        local
+            .as_ref()
+            .is_err_and(|e| e.rule == Rule::ZipDescriptorMismatch)
+    }) {
+        return Err(SourceError::Format(e.clone()));
+    }
+    // An entry whose local header is unreadable, or that is encrypted, is refused when
+    // reached; its bytes are not known, so the gaps around it cannot be told apart from hidden
+    // content.
+    if entries.iter().any(|e| e.local.is_err() || is_encrypted(e)) {
+        return Ok(());
+    }
+    check_coverage(reader, extents, layout)
+}
+
+/// Two entries with one name: which one wins depends on the tool.
+fn check_duplicate_names(entries: &[Central]) -> Result<(), SourceError> {
+    let mut raw = HashSet::with_capacity(entries.len());
+    let mut decoded = HashMap::with_capacity(entries.len());
+    for e in entries {
+        let (name, _) = entry_name(e);
+        let earlier = if raw.insert(e.name.as_slice()) {
+            decoded.insert(name, e.index)
+        } else {
+            entries
+                .iter()
+                .find(|other| other.name == e.name)
+                .map(|other| other.index)
+        };
+        if let Some(earlier) = earlier {
+            let detail = format!(
+                "entries {earlier} and {} are both named '{}' in the central directory (tools disagree on which one wins)",
+                e.index,
+                escape_bytes(&e.name)
+            );
+            return Err(entry_err(e, Rule::ZipDuplicateName, detail));
+        }
+    }
+    Ok(())
+}
+
+/// The end records must follow the central directory, name it (where a classic field is not
+/// saturated, and always in the ZIP64 record), and end the file with their comment.
+fn check_end_records<R: Read + Seek>(
+    reader: &mut R,
+    count: u64,
+    layout: &Layout,
+) -> Result<(), SourceError> {
+    let Layout {
+        cd_start,
+        cd_len,
+        archive_offset,
+        file_len,
+    } = *layout;
+    let disagree =
+        |detail: String, at: u64| format_err(Rule::ZipEndRecordsDisagree, detail, Location::at(at));
+    let cd_offset = cd_start - archive_offset;
+    let mut at = cd_start + cd_len;
+    let peek = |reader: &mut R, at: u64| {
+        let mut sig = [0u8; 4];
+        if at.saturating_add(4) <= file_len {
+            read_exact_at(reader, at, &mut sig)?;
+        }
+        Ok::<_, SourceError>(sig)
+    };
+    if peek(reader, at)? == DIGITAL_SIGNATURE_SIG && at + 6 <= file_len {
+        let mut h = [0u8; 6];
+        read_exact_at(reader, at, &mut h)?;
+        at += 6 + u64::from(u16_at(&h, 4));
+    }
+    let mut zip64 = None;
+    if peek(reader, at)? == ZIP64_EOCD_SIG && at + ZIP64_EOCD_LEN <= file_len {
+        let mut r = [0u8; ZIP64_EOCD_LEN as usize];
+        read_exact_at(reader, at, &mut r)?;
+        let (total, size, offset) = (u64_at(&r, 32), u64_at(&r, 40), u64_at(&r, 48));
+        if (total, size, offset) != (count, cd_len, cd_offset) {
+            return Err(disagree(
+                format!(
+                    "the ZIP64 end record at offset {at} names a central directory of {total} entries, {size} bytes at offset {offset}; the one read has {count}, {cd_len} bytes at offset {cd_offset}"
+                ),
+                at,
+            ));
+        }
+        let record = at;
+        at = at.saturating_add(12).saturating_add(u64_at(&r, 4));
+        let mut l = [0u8; ZIP64_LOCATOR_LEN as usize];
+        if peek(reader, at)? != ZIP64_LOCATOR_SIG || at + ZIP64_LOCATOR_LEN > file_len {
+            return Err(disagree(
+                format!("no ZIP64 end locator follows the ZIP64 end record at offset {record}"),
+                at,
+            ));
+        }
+        read_exact_at(reader, at, &mut l)?;
+        let pointed = u64_at(&l, 8);
+        if pointed.checked_add(archive_offset) != Some(record) {
+            return Err(disagree(
+                format!(
+                    "the ZIP64 end locator points at offset {pointed}, the ZIP64 end record is at {}",
+                    record - archive_offset
+                ),
+                at,
+            ));
+        }
+        at += ZIP64_LOCATOR_LEN;
+        zip64 = Some(record);
+    }
+    if peek(reader, at)? != EOCD_SIG || at + EOCD_LEN > file_len {
+        return Err(disagree(
+            format!(
+                "no end record follows the central directory (which ends at offset {at}): the end record read is elsewhere, and other tools may read another one"
+            ),
+            at,
+        ));
+    }
+    let mut r = [0u8; EOCD_LEN as usize];
+    read_exact_at(reader, at, &mut r)?;
+    let fields = [
+        ("entries", u64::from(u16_at(&r, 10)), 0xFFFF, count),
+        ("size", u64::from(u32_at(&r, 12)), 0xFFFF_FFFF, cd_len),
+        ("offset", u64::from(u32_at(&r, 16)), 0xFFFF_FFFF, cd_offset),
+    ];
+    for (what, classic, saturated, actual) in fields {
+        if classic != actual && !(classic == saturated && zip64.is_some()) {
+            let zip64 = match zip64 {
+                Some(record) => format!(" (the ZIP64 end record at offset {record} says {actual})"),
+                None => String::new(),
+            };
+            return Err(disagree(
+                format!(
+                    "the end record at offset {at} gives the central directory's {what} as {classic}, the directory read has {actual}{zip64}"
+                ),
+                at,
+            ));
+        }
+    }
+    let end = at + EOCD_LEN + u64::from(u16_at(&r, 20));
+    if end < file_len && !zeros(reader, end, file_len - end)? {
+        let detail = format!(
+            "{} bytes follow the end record and its comment (which end at offset {end})",
+            file_len - end
+        );
+        return Err(format_err(Rule::ZipTrailingData, detail, Location::at(end)));
+    }
+    if end > file_len {
+        return Err(disagree(
+            format!(
+                "the end record at offset {at} has a comment that runs past the end of the file"
+            ),
+            at,
+        ));
+    }
+    Ok(())
+}
+
+/// Every byte from offset 0 to the central directory must belong to a listed entry (its local
+/// header, data and data descriptor), or be zero padding: other bytes before the first one are
+/// a prefix (a self-extractor's stub, or another archive), bytes between them hidden content.
+fn check_coverage<R: Read + Seek>(
+    reader: &mut R,
+    extents: &[(u64, u64, usize)],
+    layout: &Layout,
+) -> Result<(), SourceError> {
+    let mut covered = 0u64;
+    let starts = extents
+        .iter()
+        .map(|&(start, end, _)| (start, end))
+        .chain([(layout.cd_start, layout.cd_start)]);
+    for (start, end) in starts {
+        if start > covered && !zeros(reader, covered, start - covered)? {
+            let gap = start - covered;
+            if covered == 0 {
+                let mut head = [0u8; 4];
+                let local =
+                    gap >= 4 && read_exact_at(reader, 0, &mut head).is_ok() && head == LOCAL_SIG;
+                if layout.archive_offset > 0 || !local {
+                    let detail = format!(
+                        "{gap} bytes come before the first entry (a self-extracting stub, or another archive that other tools would read instead)"
+                    );
+                    return Err(format_err(Rule::ZipPrependedData, detail, Location::at(0)));
+                }
+            }
+            let what = if start == layout.cd_start {
+                "the central directory"
+            } else {
+                "the next entry"
+            };
+            let detail = format!(
+                "{gap} bytes at offset {covered}, before {what}, belong to no entry the central directory lists (readers that scan local headers would extract them)"
+            );
+            return Err(format_err(
+                Rule::ZipUnlistedData,
+                detail,
+                Location::at(covered),
+            ));
+        }
+        covered = covered.max(end);
+    }
+    Ok(())
+}
+
+/// Whether the `len` bytes at `at` are zero padding: all zeros, and at most
+/// [`MAX_TRAILING_PADDING`](crate::format::MAX_TRAILING_PADDING) of them. Padding hides
+/// nothing (some writers align entries or pad the file to a block), so it is no differential.
+fn zeros<R: Read + Seek>(reader: &mut R, at: u64, len: u64) -> Result<bool, SourceError> {
+    if len > crate::format::MAX_TRAILING_PADDING {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; len as usize];
+    read_exact_at(reader, at, &mut buf)?;
+    Ok(buf.iter().all(|&b| b == 0))
 }
 
 /// Compares a local header with its central header.
@@ -765,9 +1103,13 @@ fn kind_of(e: &Central) -> Kind {
     Kind::File
 }
 
+fn is_encrypted(e: &Central) -> bool {
+    e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES
+}
+
 /// Refuses what we cannot decode: encryption, then methods this build has no decoder for.
 fn check_readable(e: &Central) -> Result<(), SourceError> {
-    if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
+    if is_encrypted(e) {
         let how = if e.method == METHOD_AES {
             "AES encryption"
         } else if e.flags & FLAG_STRONG_ENCRYPTION != 0 {
@@ -1022,6 +1364,10 @@ mod tests {
         date: u16,
         /// Point the central header at this offset, and write no local header.
         offset: Option<u32>,
+        /// Bytes written after the data (a data descriptor).
+        descriptor: Vec<u8>,
+        /// Write the local header and data, but no central header.
+        unlisted: bool,
     }
 
     impl H {
@@ -1039,7 +1385,29 @@ mod tests {
                 time: 28093,
                 date: 22621,
                 offset: None,
+                descriptor: Vec::new(),
+                unlisted: false,
             }
+        }
+
+        /// The data descriptor this entry's central header agrees with: with or without the
+        /// signature, 4- or 8-byte sizes.
+        fn with_descriptor(mut self, signed: bool, wide: bool) -> H {
+            self.flags |= FLAG_DATA_DESCRIPTOR;
+            let mut d = Vec::new();
+            if signed {
+                d.extend_from_slice(&DESCRIPTOR_SIG);
+            }
+            d.extend_from_slice(&self.crc.to_le_bytes());
+            for size in [self.data.len() as u64, u64::from(self.size)] {
+                if wide {
+                    d.extend_from_slice(&size.to_le_bytes());
+                } else {
+                    d.extend_from_slice(&(size as u32).to_le_bytes());
+                }
+            }
+            self.descriptor = d;
+            self
         }
     }
 
@@ -1065,9 +1433,14 @@ mod tests {
             out.extend_from_slice(&e.name);
             out.extend_from_slice(&e.extra);
             out.extend_from_slice(&e.data);
+            out.extend_from_slice(&e.descriptor);
         }
         let cd_start = out.len() as u32;
+        let listed = entries.iter().filter(|e| !e.unlisted).count() as u16;
         for (e, offset) in entries.iter().zip(&offsets) {
+            if e.unlisted {
+                continue;
+            }
             out.extend_from_slice(&CENTRAL_SIG);
             for v in [e.made_by, 20, e.flags, e.method, e.time, e.date] {
                 out.extend_from_slice(&v.to_le_bytes());
@@ -1085,7 +1458,7 @@ mod tests {
         }
         let cd_len = out.len() as u32 - cd_start;
         out.extend_from_slice(&EOCD_SIG);
-        for v in [0u16, 0, entries.len() as u16, entries.len() as u16] {
+        for v in [0u16, 0, listed, listed] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&cd_len.to_le_bytes());
@@ -1112,6 +1485,30 @@ mod tests {
 
     fn open(bytes: Vec<u8>) -> Result<ZipSource<Cursor<Vec<u8>>>, FormatError> {
         ZipSource::new(Cursor::new(bytes), &Limits::default()).map_err(format)
+    }
+
+    /// Opened with differentials allowed (the `trusted` policy).
+    fn open_allowing(bytes: Vec<u8>) -> Result<ZipSource<Cursor<Vec<u8>>>, FormatError> {
+        ZipSource::open(Cursor::new(bytes), &Limits::default(), Differentials::Allow)
+            .map_err(format)
+    }
+
+    fn read_allowing(bytes: Vec<u8>) -> Result<Vec<(RawEntry, Vec<u8>)>, FormatError> {
+        read_source(&mut open_allowing(bytes)?)
+    }
+
+    /// The names of the entries read with differentials allowed.
+    fn names_allowing(bytes: Vec<u8>) -> Vec<String> {
+        read_allowing(bytes)
+            .expect("read when differentials are allowed")
+            .into_iter()
+            .map(|(e, _)| String::from_utf8_lossy(&e.name).into_owned())
+            .collect()
+    }
+
+    /// The error opening `bytes` (differentials refused) stops with.
+    fn refused(bytes: Vec<u8>) -> FormatError {
+        open(bytes).expect_err("the archive is refused when opened")
     }
 
     /// Every entry with its data (small reads, to cross buffer boundaries).
@@ -1421,8 +1818,7 @@ mod tests {
         );
         assert_eq!(rule(patched(0, b'X')), Rule::ZipCorrupt, "local signature");
         // With a data descriptor, zero local fields are fine; wrong ones are not.
-        let mut dd = H::stored("name", b"data");
-        dd.flags = FLAG_DATA_DESCRIPTOR;
+        let dd = H::stored("name", b"data").with_descriptor(true, false);
         let mut zip = hand(&[dd]);
         zip[14..26].fill(0);
         assert_eq!(read_all(zip.clone()).unwrap()[0].1, b"data");
@@ -1595,7 +1991,14 @@ mod tests {
         let mut stale = H::stored("", b"");
         stale.name = b"other".to_vec();
         stale.extra = extra;
-        let entries = read_all(hand(&[flagged, legacy, cp437, stale])).unwrap();
+        let zip = hand(&[flagged, legacy, cp437, stale]);
+        let err = refused(zip.clone());
+        assert_eq!(
+            (err.rule, err.location.entry),
+            (Rule::ZipDuplicateName, Some(2)),
+            "'café' twice once decoded: {err}"
+        );
+        let entries = read_allowing(zip).unwrap();
         let names: Vec<_> = entries
             .iter()
             .map(|(e, _)| (e.name.clone(), e.name_origin))
@@ -1642,13 +2045,17 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_names_are_all_yielded_in_order() {
+    fn duplicate_names_are_refused_or_all_yielded_in_order() {
         let zip = hand(&[
             H::stored("a", b"first"),
             H::stored("b", b"middle"),
             H::stored("a", b"second"),
         ]);
-        let entries = read_all(zip).unwrap();
+        let err = refused(zip.clone());
+        assert_eq!(err.rule, Rule::ZipDuplicateName);
+        assert_eq!(err.location.entry, Some(2));
+        assert!(err.detail.contains("entries 0 and 2"), "{err}");
+        let entries = read_allowing(zip).unwrap();
         let seen: Vec<_> = entries
             .iter()
             .map(|(e, d)| (e.index, e.name.clone(), d.clone()))
@@ -1672,9 +2079,246 @@ mod tests {
         let mut sfx = b"#!/bin/sh\necho this is a stub\nexit 0\n".to_vec();
         let prefix = sfx.len() as u64;
         sfx.extend_from_slice(&zip);
-        let entries = read_all(sfx).unwrap();
+        let err = refused(sfx.clone());
+        assert_eq!(err.rule, Rule::ZipPrependedData);
+        assert!(err.detail.starts_with(&format!("{prefix} bytes")), "{err}");
+        let entries = read_allowing(sfx).unwrap();
         assert_eq!(entries[0].1, b"payload");
         assert_eq!(entries[0].0.offset, prefix);
+    }
+
+    #[test]
+    fn unlisted_local_entries_are_refused() {
+        // Before the first listed entry, at offset 0, and between two listed entries.
+        let mut hidden = H::stored("hidden.txt", b"not in the directory\n");
+        hidden.unlisted = true;
+        let shown = H::stored("shown.txt", b"listed\n");
+        let zip = hand(&[hidden.clone(), shown.clone()]);
+        let err = refused(zip.clone());
+        assert_eq!(err.rule, Rule::ZipUnlistedData);
+        assert_eq!(err.location.offset, Some(0));
+        assert_eq!(names_allowing(zip), ["shown.txt"]);
+
+        let zip = hand(&[H::stored("a", b"1"), hidden, shown]);
+        let err = refused(zip.clone());
+        assert_eq!(err.rule, Rule::ZipUnlistedData);
+        assert_eq!(
+            err.location.offset,
+            Some(30 + 1 + 1),
+            "right after the first entry"
+        );
+        assert_eq!(names_allowing(zip), ["a", "shown.txt"]);
+    }
+
+    #[test]
+    fn bytes_after_the_end_record_are_refused() {
+        let zip = hand(&[H::stored("a.txt", b"fine\n")]);
+        let mut trailing = zip.clone();
+        trailing.extend_from_slice(&[0x55; 100]);
+        let err = refused(trailing.clone());
+        assert_eq!(err.rule, Rule::ZipTrailingData);
+        assert_eq!(err.location.offset, Some(zip.len() as u64));
+        assert!(err.detail.starts_with("100 bytes follow"), "{err}");
+        assert_eq!(names_allowing(trailing), ["a.txt"]);
+        // A comment that ends the file is the end record's own.
+        let mut commented = zip.clone();
+        let n = commented.len();
+        commented[n - 2..].copy_from_slice(&5u16.to_le_bytes());
+        commented.extend_from_slice(b"hello");
+        assert_eq!(read_all(commented).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn data_descriptors_must_agree_with_the_central_directory() {
+        for (signed, wide) in [(true, false), (true, true), (false, false), (false, true)] {
+            let zip = hand(&[
+                H::stored("a", b"first").with_descriptor(signed, wide),
+                H::stored("b", b"second"),
+            ]);
+            let entries = read_all(zip).unwrap_or_else(|e| panic!("{signed} {wide}: {e}"));
+            assert_eq!(entries[1].1, b"second");
+        }
+        let mut bad_crc = H::stored("a", b"first").with_descriptor(true, false);
+        bad_crc.descriptor[4] ^= 1;
+        let mut bad_size = H::stored("a", b"first").with_descriptor(false, false);
+        bad_size.descriptor[8] = 4;
+        for e in [bad_crc, bad_size] {
+            let zip = hand(&[e, H::stored("b", b"second")]);
+            let err = refused(zip.clone());
+            assert_eq!(err.rule, Rule::ZipDescriptorMismatch);
+            assert_eq!(err.location.entry, Some(0));
+            assert!(
+                err.detail.contains("the data descriptor at offset 36"),
+                "{err}"
+            );
+            assert_eq!(names_allowing(zip), ["a", "b"]);
+        }
+        // Announced, but missing: the next local header is where the descriptor should be.
+        let mut missing = H::stored("a", b"first");
+        missing.flags |= FLAG_DATA_DESCRIPTOR;
+        let zip = hand(&[missing, H::stored("b", b"second")]);
+        assert_eq!(refused(zip).rule, Rule::ZipDescriptorMismatch);
+        // A descriptor the flags do not announce is bytes no entry lists.
+        let mut unannounced = H::stored("a", b"first").with_descriptor(true, false);
+        unannounced.flags = 0;
+        assert_eq!(refused(hand(&[unannounced])).rule, Rule::ZipUnlistedData);
+    }
+
+    #[test]
+    fn prepended_archives_are_refused() {
+        // `cat first.zip second.zip`: offsets relative to the second.
+        let first = hand(&[H::stored("first.txt", b"one\n")]);
+        let second = hand(&[H::stored("second.txt", b"two\n")]);
+        let both = [first.clone(), second].concat();
+        let err = refused(both.clone());
+        assert_eq!(err.rule, Rule::ZipPrependedData);
+        assert!(
+            err.detail.starts_with(&format!("{} bytes", first.len())),
+            "{err}"
+        );
+        assert_eq!(names_allowing(both), ["second.txt"]);
+        // A stub whose length the offsets include (`zip -A`): still a prefix.
+        let mut e = H::stored("inside.txt", b"payload");
+        let stub = b"#!/bin/sh\nexit 0\n".to_vec();
+        e.offset = Some(stub.len() as u32);
+        let mut adjusted = stub.clone();
+        let local = hand(&[H::stored("inside.txt", b"payload")]);
+        let cd_at = u32_at(&local, local.len() - 6) as usize;
+        adjusted.extend_from_slice(&local[..cd_at]);
+        let tail = hand(&[e]);
+        adjusted.extend_from_slice(&tail);
+        let n = adjusted.len();
+        let cd_offset = (stub.len() + cd_at) as u32;
+        adjusted[n - 6..n - 2].copy_from_slice(&cd_offset.to_le_bytes());
+        assert_eq!(names_allowing(adjusted.clone()), ["inside.txt"]);
+        let err = refused(adjusted);
+        assert_eq!(err.rule, Rule::ZipPrependedData);
+    }
+
+    /// Local entries `a` and `b`; central directory A lists `a`, B lists `b`. The ZIP64 end
+    /// record names B, the classic end record (entries saturated, so ZIP64 applies) names A.
+    fn zip64_against_classic() -> Vec<u8> {
+        let a = H::stored("benign.txt", b"hello\n");
+        let b = H::stored("payload.sh", b"#!/bin/sh\necho pwned\n");
+        let both = hand(&[a.clone(), b.clone()]);
+        let cd_at = u32_at(&both, both.len() - 6) as usize;
+        let cd_a_len = 46 + a.name.len();
+        let mut out = both[..both.len() - 22].to_vec();
+        let (cd_a, cd_b) = (cd_at, cd_at + cd_a_len);
+        let cd_b_len = out.len() - cd_b;
+        let eocd64 = out.len() as u64;
+        out.extend_from_slice(&ZIP64_EOCD_SIG);
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[45, 3, 45, 0]);
+        out.extend_from_slice(&[0; 8]);
+        for v in [1u64, 1, cd_b_len as u64, cd_b as u64] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&ZIP64_LOCATOR_SIG);
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&eocd64.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&EOCD_SIG);
+        for v in [0u16, 0, 0xFFFF, 0xFFFF] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(cd_a_len as u32).to_le_bytes());
+        out.extend_from_slice(&(cd_a as u32).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn end_records_naming_different_directories_are_refused() {
+        let zip = zip64_against_classic();
+        assert_eq!(
+            names_allowing(zip.clone()),
+            ["payload.sh"],
+            "the zip crate follows the ZIP64 record; unzip and libarchive the classic one"
+        );
+        let err = refused(zip);
+        assert_eq!(err.rule, Rule::ZipEndRecordsDisagree);
+        assert!(err.detail.contains("offset as"), "{err}");
+
+        // A second end record in the first one's comment, naming another directory.
+        let real = H::stored("real.txt", b"real\n");
+        let decoy = H::stored("decoy.txt", b"decoy\n");
+        let both = hand(&[real.clone(), decoy]);
+        let cd_at = u32_at(&both, both.len() - 6) as usize;
+        let cd_real_len = 46 + real.name.len();
+        let mut out = both[..both.len() - 22].to_vec();
+        let decoy_at = cd_at + cd_real_len;
+        let mut fake = EOCD_SIG.to_vec();
+        for v in [0u16, 0, 1, 1] {
+            fake.extend_from_slice(&v.to_le_bytes());
+        }
+        fake.extend_from_slice(&((out.len() - decoy_at) as u32).to_le_bytes());
+        fake.extend_from_slice(&(decoy_at as u32).to_le_bytes());
+        fake.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&EOCD_SIG);
+        for v in [0u16, 0, 1, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(cd_real_len as u32).to_le_bytes());
+        out.extend_from_slice(&(cd_at as u32).to_le_bytes());
+        out.extend_from_slice(&(fake.len() as u16).to_le_bytes());
+        out.extend_from_slice(&fake);
+        assert_eq!(names_allowing(out.clone()), ["decoy.txt"]);
+        assert_eq!(refused(out).rule, Rule::ZipEndRecordsDisagree);
+    }
+
+    /// `zip` (from [`hand`], no comment) with ZIP64 end records naming its central directory,
+    /// and a classic end record whose fields are saturated, or (`real`) the true values.
+    fn with_zip64_end(zip: &[u8], real: bool) -> Vec<u8> {
+        let count = u64::from(u16_at(zip, zip.len() - 12));
+        let cd_len = u64::from(u32_at(zip, zip.len() - 10));
+        let cd_at = u64::from(u32_at(zip, zip.len() - 6));
+        let mut out = zip[..zip.len() - 22].to_vec();
+        let eocd64 = out.len() as u64;
+        out.extend_from_slice(&ZIP64_EOCD_SIG);
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[45, 3, 45, 0]);
+        out.extend_from_slice(&[0; 8]);
+        for v in [count, count, cd_len, cd_at] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&ZIP64_LOCATOR_SIG);
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&eocd64.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&EOCD_SIG);
+        let n = if real { count as u16 } else { 0xFFFF };
+        for v in [0u16, 0, n, n] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [cd_len, cd_at] {
+            let v = if real { v as u32 } else { u32::MAX };
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn zip64_end_records_that_agree_pass() {
+        let zip = hand(&[H::stored("a", b"1"), H::stored("b", b"22")]);
+        for real in [false, true] {
+            let entries = read_all(with_zip64_end(&zip, real)).unwrap();
+            assert_eq!(entries[1].1, b"22", "classic fields real: {real}");
+        }
+        // The locator must point at the ZIP64 end record.
+        let mut off = with_zip64_end(&zip, false);
+        let locator = off.len() - 22 - 20;
+        off[locator + 8] += 1;
+        assert_eq!(
+            open_allowing(off.clone()).unwrap_err().rule,
+            Rule::ZipCorrupt
+        );
+        assert_eq!(
+            refused(off).rule,
+            Rule::ZipCorrupt,
+            "the zip crate finds no ZIP64 record"
+        );
     }
 
     /// A reader whose reads fail inside `bad` once armed (a disk error, not damage).

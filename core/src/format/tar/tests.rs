@@ -1,4 +1,5 @@
 use super::*;
+use crate::policy::Differentials;
 use crate::testkit::{self, header, pax, set_checksum};
 
 fn source(bytes: &[u8]) -> TarSource<Plain<&[u8]>> {
@@ -189,10 +190,36 @@ fn base256_and_v7() {
 }
 
 #[test]
-fn a_bomb_after_the_end_marker_is_bounded() {
-    let mut bytes = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
-    bytes.resize(bytes.len() + (17 << 20), 0);
-    assert_eq!(rule_of(entries(&bytes)), Rule::TrailingGarbage);
+fn what_follows_the_end_marker_is_bounded() {
+    // A compressed stream is read to its end (its CRC is checked there), for at most 16 MiB.
+    let mut bomb = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
+    bomb.resize(bomb.len() + (17 << 20), 0);
+    let gz = testkit::gzip(&bomb);
+    let mut src = TarSource::new(
+        io::BufReader::new(crate::format::gzip::GzipReader::new(&gz[..])),
+        &Limits::default(),
+    );
+    assert!(src.next_entry().unwrap().is_some());
+    match src.next_entry() {
+        Err(SourceError::Format(e)) => assert_eq!(e.rule, Rule::TrailingGarbage),
+        other => panic!("expected trailing-garbage, got {other:?}"),
+    }
+    // A plain tar checks nothing at its end: zeros are read for 1 MiB, then left unread.
+    let mut zeros = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
+    let end = zeros.len();
+    zeros.resize(end + (17 << 20), 0);
+    let mut src = source(&zeros);
+    assert!(src.next_entry().unwrap().is_some());
+    assert!(src.next_entry().unwrap().is_none());
+    assert_eq!(
+        src.output_produced(),
+        end as u64 + crate::format::MAX_TRAILING_PADDING + 1,
+        "read one byte past the padding limit, no more"
+    );
+    // Not zeros: refused once the limit is passed.
+    let mut junk = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
+    junk.resize(junk.len() + (2 << 20), b'j');
+    assert_eq!(rule_of(entries(&junk)), Rule::TrailingGarbage);
     let mut padded = testkit::tar(&[("f", b'0', "", b"x", 0o644)]);
     padded.resize(padded.len() + 10240, 0);
     assert_eq!(
@@ -200,6 +227,98 @@ fn a_bomb_after_the_end_marker_is_bounded() {
         1,
         "ordinary record padding is fine"
     );
+}
+
+/// `entries`, with differentials allowed (the `trusted` policy).
+fn entries_allowing(bytes: &[u8]) -> Result<Vec<(RawEntry, Vec<u8>)>, SourceError> {
+    let mut src = source(bytes).with_differentials(Differentials::Allow);
+    let mut out = Vec::new();
+    while let Some(entry) = src.next_entry()? {
+        let mut data = Vec::new();
+        let mut buf = [0u8; 512];
+        loop {
+            let n = src.read_data(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&buf[..n]);
+        }
+        out.push((entry, data));
+    }
+    Ok(out)
+}
+
+/// A symlink whose size covers a whole file entry (header and data): GNU tar skips it as the
+/// link's data, Python reads the entry.
+fn symlink_hiding_a_file(pax_size: bool) -> Vec<u8> {
+    let smuggled = testkit::tar(&[("smuggled.txt", b'0', "", b"hidden\n", 0o644)]);
+    let smuggled = &smuggled[..1024];
+    let mut out = Vec::new();
+    let header_size = if pax_size {
+        out.extend(pax(&[("size", b"1024")]));
+        0
+    } else {
+        1024
+    };
+    out.extend_from_slice(&header(b"link", b'2', b"target", header_size, 0o777));
+    out.extend_from_slice(smuggled);
+    out.extend(testkit::tar(&[("after.txt", b'0', "", b"after\n", 0o644)]));
+    out
+}
+
+#[test]
+fn a_symlink_with_a_size_is_refused() {
+    for pax_size in [false, true] {
+        let bytes = symlink_hiding_a_file(pax_size);
+        let err = match entries(&bytes) {
+            Err(SourceError::Format(e)) => e,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(err.rule, Rule::SymlinkWithSize, "{err}");
+        assert_eq!(err.location.entry, Some(0));
+        assert!(err.detail.contains("size of 1024 bytes"), "{err}");
+        let names: Vec<_> = entries_allowing(&bytes)
+            .unwrap()
+            .into_iter()
+            .map(|(e, _)| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["link", "smuggled.txt", "after.txt"],
+            "read as Python does"
+        );
+    }
+    // A symlink of size 0 is fine, and so is a PAX size of 0.
+    let mut zero = pax(&[("size", b"0")]);
+    zero.extend(testkit::tar(&[("link", b'2', "target", b"", 0o777)]));
+    assert_eq!(entries(&zero).unwrap().len(), 1);
+}
+
+#[test]
+fn a_size_in_a_pax_global_header_is_refused() {
+    let mut global = pax(&[("size", b"1024")]);
+    global[156] = b'g';
+    let mut h = [0u8; 512];
+    h.copy_from_slice(&global[..512]);
+    set_checksum(&mut h);
+    global[..512].copy_from_slice(&h);
+    let mut bytes = global.clone();
+    bytes.extend(testkit::tar(&[("a.txt", b'0', "", b"a\n", 0o644)]));
+    let err = match entries(&bytes) {
+        Err(SourceError::Format(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(err.rule, Rule::PaxGlobalSize);
+    assert_eq!(err.location.offset, Some(0));
+    assert_eq!(entries_allowing(&bytes).unwrap()[0].1, b"a\n", "ignored");
+    // Other global records (mtime) still apply.
+    let mut mtime = pax(&[("mtime", b"12345")]);
+    mtime[156] = b'g';
+    h.copy_from_slice(&mtime[..512]);
+    set_checksum(&mut h);
+    mtime[..512].copy_from_slice(&h);
+    mtime.extend(testkit::tar(&[("a.txt", b'0', "", b"a\n", 0o644)]));
+    assert_eq!(entries(&mtime).unwrap()[0].0.mtime, Some(12345));
 }
 
 #[test]
