@@ -107,6 +107,12 @@ pub enum HostError {
     /// The core sent actions out of order (a bug in the core).
     #[error("unexpected action sequence: {0}")]
     Protocol(&'static str),
+    /// The run was stopped from outside (a signal, [`crate::CancelToken`], its deadline).
+    #[error("{why}")]
+    Cancelled {
+        /// Why.
+        why: crate::Cancelled,
+    },
     /// Another uncork run holds the destination.
     #[error(
         "another uncork run is extracting into '{}'; wait for it to finish, then run again",

@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cancel;
 mod dirs;
 mod error;
 mod host;
@@ -49,6 +50,7 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 
+pub use cancel::{CancelToken, Cancelled};
 pub use error::{ExtractError, HostError};
 pub use host::{NativeHost, NativeReport, Observer};
 pub use options::{HostOptions, SymlinkCreator, SymlinkMode};

@@ -93,6 +93,9 @@ pub struct HostOptions {
     /// Files that must never be replaced or removed (the archive being read, when it lies in
     /// the destination). Compared by identity (device and inode) on Unix.
     pub protect: Vec<PathBuf>,
+    /// Stops the run when set or past its deadline (a signal, a caller giving up); the run is
+    /// then undone as a failed one and fails with [`crate::HostError::Cancelled`].
+    pub cancel: Option<crate::CancelToken>,
     /// Replaces the platform's symlink creation (tests).
     #[doc(hidden)]
     pub symlink_creator: Option<Arc<dyn SymlinkCreator>>,
@@ -106,6 +109,7 @@ impl Default for HostOptions {
             trust_existing_symlinks: false,
             max_copy_bytes: 16 << 30,
             protect: Vec::new(),
+            cancel: None,
             symlink_creator: None,
         }
     }

@@ -32,7 +32,8 @@ use std::io::{Read, Seek};
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
+use std::time::Duration;
 use uncork_core::action::{Action, Degradation, Host, LinkKind, Outcome};
 use uncork_core::{DataJob, Location, Options, Report, Rule, RunError};
 
@@ -44,6 +45,8 @@ const BATCHES: usize = IN_FLIGHT + 2;
 /// File data one batch carries at most: a chunk that does not fit is split across batches, so
 /// a batch's buffer is allocated once at this size and never grows.
 const BATCH_BYTES: usize = 256 * 1024;
+/// How often the host's thread looks at the cancel token while it waits for the core.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// Actions in one batch before it is sent.
 const BATCH_ACTIONS: usize = 512;
 /// Files from this size up are decoded by the workers when the core offers them (zip). Below
@@ -435,7 +438,25 @@ where
         let mut degraded: Vec<(u64, String, Degradation)> = Vec::new();
         let mut entry = Arc::new(Location::default());
         let mut seq = 0u64;
-        for mut batch in batches.iter() {
+        loop {
+            let mut batch = match batches.recv_timeout(CANCEL_POLL) {
+                Ok(batch) => batch,
+                Err(RecvTimeoutError::Timeout) => {
+                    // The core is busy (or blocked reading): a cancelled run stops it from here.
+                    if failure.is_none()
+                        && let Some(why) = host.cancelled()
+                    {
+                        stopped.store(true, Ordering::Relaxed);
+                        failure = Some(RunError::Host {
+                            action: "cancel",
+                            location: Location::clone(&entry),
+                            source: HostError::Cancelled { why },
+                        });
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
             for message in batch.messages.drain(..) {
                 if let Some(here) = message.here {
                     entry = here;

@@ -92,6 +92,8 @@ mod imp {
 
     use cap_std::fs::Dir;
 
+    // The fields' types differ between Unix systems.
+    #[allow(clippy::unnecessary_cast)]
     fn identity(stat: &rustix::fs::Stat) -> super::Identity {
         (stat.st_dev as u64, stat.st_ino as u64)
     }

@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 use uncork_core::{Location, Rule, RunError};
-use uncork_native::{ExtractError, HostError};
+use uncork_native::{Cancelled, ExtractError, HostError};
 
 /// Exit code: the archive was refused by the policy or is damaged.
 pub(crate) const EXIT_REFUSED: u8 = 1;
@@ -77,6 +77,15 @@ impl Failure {
                             EXIT_USAGE_OR_IO
                         };
                         let mut failure = Failure::new(exit, "host", run.to_string());
+                        if let HostError::Cancelled {
+                            why: Cancelled::Signal(n),
+                        } = source
+                        {
+                            // As a shell reports a process killed by the signal.
+                            failure.exit = 128u8.saturating_add(*n as u8);
+                            failure.kind = "interrupted";
+                            failure.message = format!("{source}: stopped");
+                        }
                         failure.rule = source.rule();
                         failure.hint = host_hint(source);
                         failure

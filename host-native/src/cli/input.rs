@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use uncork_native::PositionedFile;
+use uncork_native::{CancelToken, PositionedFile};
 
 /// Standard input, counting the (compressed) bytes read so far: its position.
 #[derive(Debug)]
@@ -29,6 +29,40 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Standard input that gives up when the run is cancelled, instead of blocking in `read` for
+/// ever (a signal does not interrupt a read that was restarted): it waits for data with
+/// `poll` in short slices and looks at the token between them.
+#[derive(Debug)]
+pub(crate) struct Interruptible {
+    inner: io::Stdin,
+    token: CancelToken,
+}
+
+impl Read for Interruptible {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        loop {
+            use rustix::event::{PollFd, PollFlags, Timespec};
+            if let Some(why) = self.token.reason() {
+                return Err(io::Error::other(why.to_string()));
+            }
+            let mut fds = [PollFd::new(&self.inner, PollFlags::IN)];
+            let slice = Timespec {
+                tv_sec: 0,
+                tv_nsec: 100_000_000,
+            };
+            match rustix::event::poll(&mut fds, Some(&slice)) {
+                Ok(0) => continue,
+                Ok(_) => break,
+                Err(rustix::io::Errno::INTR) => continue,
+                // Not pollable (rare): read as usual.
+                Err(_) => break,
+            }
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// The archive to read.
 #[derive(Debug)]
 pub(crate) enum Input {
@@ -40,13 +74,21 @@ pub(crate) enum Input {
         path: PathBuf,
     },
     /// Standard input (`-`).
-    Stdin(Counting<io::Stdin>),
+    Stdin(Counting<Interruptible>),
 }
 
 impl Input {
-    pub(crate) fn open(path: &Path, count: Arc<AtomicU64>) -> anyhow::Result<Input> {
+    pub(crate) fn open(
+        path: &Path,
+        count: Arc<AtomicU64>,
+        token: CancelToken,
+    ) -> anyhow::Result<Input> {
         if path.as_os_str() == "-" {
-            return Ok(Input::Stdin(Counting::new(io::stdin(), count)));
+            let stdin = Interruptible {
+                inner: io::stdin(),
+                token,
+            };
+            return Ok(Input::Stdin(Counting::new(stdin, count)));
         }
         if path.is_dir() {
             anyhow::bail!("'{}' is a directory, not an archive", path.display());

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use uncork_core::{Action, Fallback, Host, Listed, Options, Outcome, Preset, Report, RunError};
-use uncork_native::{ExtractError, HostOptions, NativeHost};
+use uncork_native::{CancelToken, ExtractError, HostOptions, NativeHost};
 
 /// Writes a line to standard output; a closed pipe is not an error worth a panic.
 fn out(line: &str) {
@@ -83,15 +83,32 @@ fn with_options<T>(
     body(&options, &not_selected)
 }
 
-fn open(args: &ReadArgs, count: Arc<AtomicU64>) -> Result<Input, Box<Failure>> {
-    Input::open(&args.archive, count).map_err(|e| Box::new(Failure::io(&e)))
+fn open(args: &ReadArgs, count: Arc<AtomicU64>, token: CancelToken) -> Result<Input, Box<Failure>> {
+    Input::open(&args.archive, count, token).map_err(|e| Box::new(Failure::io(&e)))
+}
+
+/// A token that SIGINT, SIGTERM and SIGHUP set (Unix): the extraction then stops at its next
+/// action and is undone like any failure, and the command exits 128 + the signal's number.
+fn cancel_on_signals() -> CancelToken {
+    let token = CancelToken::new();
+    #[cfg(unix)]
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        // Registration fails only for forbidden signals; these three are not.
+        let _ = signal_hook::flag::register_usize(signal, token.signal_flag(), signal as usize);
+    }
+    token
 }
 
 fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
     let read = &args.read;
     with_options(read, read.policy, |options, not_selected| {
         let count = Arc::new(AtomicU64::new(0));
-        let input = open(read, Arc::clone(&count))?;
+        let token = cancel_on_signals();
+        let input = open(read, Arc::clone(&count), token.clone())?;
         let dest = args.directory.clone().unwrap_or_else(|| PathBuf::from("."));
         let host_options = HostOptions {
             symlinks: args.symlinks,
@@ -102,6 +119,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 Input::File { path, .. } => vec![path.clone()],
                 Input::Stdin(_) => Vec::new(),
             },
+            cancel: Some(token),
             ..HostOptions::default()
         };
         let verbose = read.verbose && !read.json;
@@ -177,7 +195,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
 
 fn list(args: &ReadArgs) -> Result<(), Box<Failure>> {
     with_options(args, args.policy, |options, not_selected| {
-        let input = open(args, Arc::new(AtomicU64::new(0)))?;
+        let input = open(args, Arc::new(AtomicU64::new(0)), CancelToken::new())?;
         let mut listing = Vec::new();
         let mut visit = |entry: &Listed| {
             if args.json {
@@ -224,7 +242,7 @@ fn run_plan(
     each: impl FnMut(String),
 ) -> Result<(Report, &'static str, u64), Box<Failure>> {
     with_options(args, preset, |options, not_selected| {
-        let input = open(args, Arc::new(AtomicU64::new(0)))?;
+        let input = open(args, Arc::new(AtomicU64::new(0)), CancelToken::new())?;
         let mut printer = Printer(each);
         let result: Result<Report, RunError<Infallible>> = match input {
             Input::File { reader, .. } => uncork_core::extract(reader, options, &mut printer),

@@ -168,10 +168,10 @@ impl NativeHost<'_> {
         let meta = dir.symlink_metadata(name).ok();
         self.journal
             .made(path, meta.as_ref().and_then(platform::identity));
-        if meta.is_some_and(|m| m.is_dir() && !m.is_symlink()) {
-            if let Ok(sub) = dir.open_dir_nofollow(name) {
-                self.record_made_below(&sub, path);
-            }
+        if meta.is_some_and(|m| m.is_dir() && !m.is_symlink())
+            && let Ok(sub) = dir.open_dir_nofollow(name)
+        {
+            self.record_made_below(&sub, path);
         }
     }
 
@@ -185,10 +185,10 @@ impl NativeHost<'_> {
             let meta = dir.symlink_metadata(&name).ok();
             self.journal
                 .made(&child, meta.as_ref().and_then(platform::identity));
-            if meta.is_some_and(|m| m.is_dir() && !m.is_symlink()) {
-                if let Ok(sub) = dir.open_dir_nofollow(&name) {
-                    self.record_made_below(&sub, &child);
-                }
+            if meta.is_some_and(|m| m.is_dir() && !m.is_symlink())
+                && let Ok(sub) = dir.open_dir_nofollow(&name)
+            {
+                self.record_made_below(&sub, &child);
             }
         }
     }

@@ -149,6 +149,14 @@ impl<'o> NativeHost<'o> {
         Arc::clone(&self.written)
     }
 
+    /// Whether the run was asked to stop ([`HostOptions::cancel`]).
+    pub fn cancelled(&self) -> Option<crate::Cancelled> {
+        self.options
+            .cancel
+            .as_ref()
+            .and_then(crate::CancelToken::reason)
+    }
+
     /// The directory being written (the staging directory for a fresh destination).
     pub fn root_path(&self) -> &Path {
         self.dirs.root_path()
@@ -210,6 +218,9 @@ impl Host for NativeHost<'_> {
     type Error = HostError;
 
     fn apply(&mut self, action: &Action<'_>) -> Result<Outcome, HostError> {
+        if let Some(why) = self.cancelled() {
+            return Err(HostError::Cancelled { why });
+        }
         let outcome = match *action {
             Action::MakeDir { path, replace } => self.make_dir(path, replace),
             Action::BeginFile {

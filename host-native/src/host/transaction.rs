@@ -166,10 +166,10 @@ impl NativeHost<'_> {
         let changes = std::mem::take(&mut self.journal.changes);
         // Backups first (putting one back changes its directory's mtime), then the mtimes.
         for change in changes.iter().rev() {
-            if let Undo::MovedAside { path } = change {
-                if let Err(err) = self.restore_backup(path, &mut left) {
-                    first_error.get_or_insert(err);
-                }
+            if let Undo::MovedAside { path } = change
+                && let Err(err) = self.restore_backup(path, &mut left)
+            {
+                first_error.get_or_insert(err);
             }
         }
         for change in changes.iter().rev() {
