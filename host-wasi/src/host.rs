@@ -88,7 +88,8 @@ pub struct WasiHost<'d> {
     symlinks: SymlinkMode,
     /// The file being written.
     current: Option<Current>,
-    /// Bytes written as copies in place of links, and the most allowed.
+    /// What copies in place of links took so far (bytes of data, and [`ENTRY_COST`] for
+    /// every entry they made), and the most allowed.
     copied: u64,
     max_copy_bytes: u64,
     /// What this run created, in order, so that a failed run can remove it again and leave
@@ -116,6 +117,34 @@ impl fmt::Debug for WasiHost<'_> {
 
 /// Size of the chunks a copy reads.
 const COPY_CHUNK: u64 = 256 * 1024;
+
+/// What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on
+/// top of a file's data: the same number as the native host's (`host-native/src/tree.rs`) and
+/// the JavaScript sink's, so that the default budget (16 GiB) allows about a million entries,
+/// the default entry limit, and links to links to directories cannot fill a disk's inodes.
+const ENTRY_COST: u64 = 16 * 1024;
+
+/// Whether a link inside a copied directory, `depth` directories below the top of the copy,
+/// may keep `target`: a relative target whose `..` steps all come first and climb no higher
+/// than the top of the copy, so that it resolves inside the copy wherever the copy stands (the
+/// same rule as the native host's `tree::target_stays_inside`).
+fn target_stays_inside(target: &str, depth: usize) -> bool {
+    if target.is_empty() || target.starts_with('/') || target.contains('\\') || target.contains(':')
+    {
+        return false;
+    }
+    let mut ups = 0usize;
+    let mut descended = false;
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." if descended => return false,
+            ".." => ups += 1,
+            _ => descended = true,
+        }
+    }
+    ups <= depth
+}
 
 fn no_follow() -> PathFlags {
     PathFlags::empty()
@@ -291,25 +320,32 @@ impl<'d> WasiHost<'d> {
         Ok(())
     }
 
+    /// Takes `amount` from the copy budget, or fails when it is spent.
+    fn charge(&mut self, amount: u64) -> Result<(), HostError> {
+        self.copied = self.copied.saturating_add(amount);
+        if self.copied > self.max_copy_bytes {
+            return Err(HostError(format!(
+                "copies in place of links exceed {} bytes (--max-copy-bytes; every file, directory and link a copy makes counts {ENTRY_COST} bytes besides its data)",
+                self.max_copy_bytes
+            )));
+        }
+        Ok(())
+    }
+
     /// Copies the already-extracted file `from` to the new file `to`.
     fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
         let src = self
             .root
             .open_at(no_follow(), from, OpenFlags::empty(), DescriptorFlags::READ)
             .map_err(|e| fail("cannot open", from, e))?;
+        self.charge(ENTRY_COST)?;
         let dst = self.create_file(to)?;
         let mut offset = 0u64;
         loop {
             let (data, end) = src
                 .read(COPY_CHUNK, offset)
                 .map_err(|e| fail("cannot read", from, e))?;
-            self.copied += data.len() as u64;
-            if self.copied > self.max_copy_bytes {
-                return Err(HostError(format!(
-                    "copies in place of links exceed {} bytes (--max-copy-bytes)",
-                    self.max_copy_bytes
-                )));
-            }
+            self.charge(data.len() as u64)?;
             let mut at = offset;
             Self::write_all(&dst, &data, &mut at, to)?;
             offset = at;
@@ -325,10 +361,14 @@ impl<'d> WasiHost<'d> {
         Ok(())
     }
 
-    /// Copies the already-extracted directory tree `from` to `to`. Links inside it (made
-    /// earlier: the core orders them first) are copied as links where the runtime allows.
-    fn copy_tree(&mut self, from: &str, to: &str) -> Result<(), HostError> {
+    /// Copies the already-extracted directory tree `from` to `to` (`depth` directories below
+    /// the top of the copy). Links inside it (made earlier: the core orders them first) are
+    /// copied as links where the runtime allows and they cannot reach out of the copy; returns
+    /// how many entries were left out (such links, special files).
+    fn copy_tree(&mut self, from: &str, to: &str, depth: usize) -> Result<u64, HostError> {
+        self.charge(ENTRY_COST)?;
         self.make_dir(to, false)?;
+        let mut dropped = 0;
         let dir = if from.is_empty() {
             None
         } else {
@@ -369,20 +409,38 @@ impl<'d> WasiHost<'d> {
             if src == to {
                 continue; // copying a directory into itself: the link's own place
             }
-            match child.type_ {
-                DescriptorType::Directory => self.copy_tree(&src, &dst)?,
+            // Some filesystems do not tell the type in a listing: ask, never following a
+            // link (else every entry would be left out and the copy come out empty).
+            let kind = match child.type_ {
+                DescriptorType::Unknown => {
+                    self.root
+                        .stat_at(no_follow(), &src)
+                        .map_err(|e| fail("cannot inspect", &src, e))?
+                        .type_
+                }
+                kind => kind,
+            };
+            match kind {
+                DescriptorType::Directory => dropped += self.copy_tree(&src, &dst, depth + 1)?,
                 DescriptorType::RegularFile => self.copy_file(&src, &dst)?,
                 DescriptorType::SymbolicLink => {
-                    if let Ok(target) = self.root.readlink_at(&src)
+                    self.charge(ENTRY_COST)?;
+                    let target = self
+                        .root
+                        .readlink_at(&src)
+                        .map_err(|e| fail("cannot read the link", &src, e))?;
+                    if target_stays_inside(&target, depth)
                         && self.root.symlink_at(&target, &dst).is_ok()
                     {
                         self.record(&dst, false);
+                    } else {
+                        dropped += 1;
                     }
                 }
-                _ => {}
+                _ => dropped += 1,
             }
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// The copy fallback for a symlink at `path` resolving to `resolved` of `kind`.
@@ -403,11 +461,21 @@ impl<'d> WasiHost<'d> {
                 }));
             }
         };
-        if kind == LinkKind::Dir {
-            self.copy_tree(from, path)?;
+        let dropped = if kind == LinkKind::Dir {
+            self.copy_tree(from, path, 0)?
         } else {
             self.copy_file(from, path)?;
-        }
+            0
+        };
+        let reason = match dropped {
+            0 => reason,
+            1 => format!(
+                "{reason}; 1 link or special file inside it was not copied (a link is kept only where it cannot reach out of the copy)"
+            ),
+            n => format!(
+                "{reason}; {n} links or special files inside it were not copied (a link is kept only where it cannot reach out of the copy)"
+            ),
+        };
         Ok(Outcome::Degraded(Degradation {
             effect: Effect::Symlink,
             fallback: Fallback::Copy {

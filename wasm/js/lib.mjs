@@ -44,15 +44,51 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
 const hasModes = process.platform !== 'win32';
 
 /**
+ * What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on top
+ * of a file's data: the same number as the native and WASI hosts', so that the default budget
+ * (16 GiB, the default total-size limit) allows about a million entries, the default entry
+ * limit, and links to links to directories cannot fill a disk's inodes.
+ */
+export const ENTRY_COST = 16 * 1024;
+/** The default copy budget: the default total-size limit. */
+export const MAX_COPY_BYTES = 16 * 1024 ** 3;
+
+/**
+ * Whether a link inside a copied directory, `depth` directories below the top of the copy, may
+ * keep `target`: a relative target whose `..` steps all come first and climb no higher than
+ * the top of the copy, so that it resolves inside the copy wherever the copy stands (the same
+ * rule as the native and WASI hosts').
+ */
+export function targetStaysInside(target, depth) {
+  if (target === '' || target.startsWith('/') || target.includes('\\') || target.includes(':')) return false;
+  let ups = 0;
+  let descended = false;
+  for (const component of target.split('/')) {
+    if (component === '' || component === '.') continue;
+    if (component === '..') {
+      if (descended) return false;
+      ups += 1;
+    } else {
+      descended = true;
+    }
+  }
+  return ups <= depth;
+}
+
+/**
  * The sink: carries actions out below `dest`. `symlinks` is 'auto', 'copy' or 'skip'; `fresh`
  * when the caller made `dest` for this run and removes it whole if the run fails: nothing
  * below it is recorded then, and undo() has nothing to remove (see extract()).
  */
 export class FsSink {
-  constructor(dest, { symlinks = 'auto', fresh = false } = {}) {
+  constructor(dest, { symlinks = 'auto', fresh = false, maxCopyBytes = MAX_COPY_BYTES } = {}) {
     this.dest = dest;
     this.symlinks = symlinks;
     this.current = null;
+    // What copies in place of links took so far (bytes of data, and ENTRY_COST for every entry
+    // they made), and the most allowed.
+    this.copied = 0;
+    this.maxCopyBytes = Number(maxCopyBytes);
     // What this run created, in order, so that a failed run removes it again: not what is
     // inside a directory it made (see record()).
     this.created = [];
@@ -132,15 +168,90 @@ export class FsSink {
     }
   }
 
+  /** Takes `amount` from the copy budget, or refuses when it is spent. */
+  charge(amount) {
+    this.copied += amount;
+    if (this.copied > this.maxCopyBytes) {
+      throw refuse(`copies in place of links exceed ${this.maxCopyBytes} bytes (every file, directory and link a copy makes counts ${ENTRY_COST} bytes besides its data)`);
+    }
+  }
+
+  /**
+   * Copies the already-extracted file or directory `from` to `to`, never following a link;
+   * returns how many entries inside it were left out (links that could reach out of the copy,
+   * special files). A failed copy leaves nothing behind.
+   */
   copy(from, to) {
+    const src = this.at(from);
+    const dst = this.at(to);
+    let made = false;
     try {
-      fs.cpSync(this.at(from), this.at(to), {
-        recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, preserveTimestamps: true,
-      });
+      const st = fs.lstatSync(src);
+      let dropped = 0;
+      if (st.isDirectory()) {
+        made = true;
+        dropped = this.copyTree(src, dst, st, 0);
+      } else if (st.isFile()) {
+        made = true;
+        this.copyFile(src, dst, st);
+      } else {
+        throw new Error('not a file or directory');
+      }
       this.record({ p: to, tree: true }, { dir: true });
+      return dropped;
     } catch (e) {
+      if (made && e.code !== 'EEXIST') fs.rmSync(dst, { recursive: true, force: true });
+      if (e.payload) throw e;
+      if (e.code === 'EEXIST') throw refuse(`'${to}' already exists in the destination; uncork never overwrites`);
       throw refuse(`cannot copy '${from}' to '${to}': ${e.message}`);
     }
+  }
+
+  copyFile(src, dst, st) {
+    this.charge(ENTRY_COST + st.size);
+    // COPYFILE_EXCL: never onto anything that exists, a dangling link included.
+    fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL);
+    if (hasModes) fs.chmodSync(dst, st.mode & 0o7777);
+    fs.utimesSync(dst, st.atime, st.mtime);
+  }
+
+  /** Each entry is classified by lstat: never by what a listing says, never through a link. */
+  copyTree(src, dst, st, depth) {
+    this.charge(ENTRY_COST);
+    fs.mkdirSync(dst);
+    let dropped = 0;
+    for (const name of fs.readdirSync(src).sort()) {
+      const s = path.join(src, name);
+      const d = path.join(dst, name);
+      const child = fs.lstatSync(s);
+      if (child.isDirectory()) {
+        dropped += this.copyTree(s, d, child, depth + 1);
+      } else if (child.isFile()) {
+        this.copyFile(s, d, child);
+      } else if (child.isSymbolicLink()) {
+        this.charge(ENTRY_COST);
+        const target = fs.readlinkSync(s);
+        let kept = false;
+        if (targetStaysInside(target, depth)) {
+          let kind = 'file';
+          try {
+            if (fs.statSync(s).isDirectory()) kind = 'dir';
+          } catch { /* a dangling link: a file link */ }
+          try {
+            fs.symlinkSync(target, d, kind);
+            kept = true;
+          } catch (e) {
+            if (e.code === 'EEXIST') throw e;
+          }
+        }
+        if (!kept) dropped += 1;
+      } else {
+        dropped += 1;
+      }
+    }
+    if (hasModes) fs.chmodSync(dst, st.mode & 0o7777);
+    fs.utimesSync(dst, st.atime, st.mtime);
+    return dropped;
   }
 
   symlink({ path: p, target, resolved, kind }) {
@@ -148,8 +259,10 @@ export class FsSink {
       if (resolved === undefined || (kind !== 'file' && kind !== 'dir')) {
         return degraded('symlink', { tag: 'skipped' }, `${reason}; its target is ${kind}, nothing to copy`);
       }
-      this.copy(resolved, p);
-      return degraded('symlink', { tag: 'copy', val: resolved }, reason);
+      const dropped = this.copy(resolved, p);
+      const left = dropped === 0 ? ''
+        : `; ${dropped} ${dropped === 1 ? 'link or special file inside it was' : 'links or special files inside it were'} not copied (a link is kept only where it cannot reach out of the copy)`;
+      return degraded('symlink', { tag: 'copy', val: resolved }, reason + left);
     };
     if (this.symlinks === 'skip') return degraded('symlink', { tag: 'skipped' }, '--symlinks skip');
     if (this.symlinks === 'copy') return copyInstead('--symlinks copy');
@@ -282,7 +395,9 @@ export async function extract(archive, dest, { options = presetOptions(), symlin
     source.close();
     throw e;
   }
-  const sink = new FsSink(dest, { symlinks, fresh: made !== undefined });
+  // Copies in place of links may write as much as the archive itself (the native host's rule).
+  const maxCopyBytes = options?.policy?.limits?.maxTotalBytes ?? MAX_COPY_BYTES;
+  const sink = new FsSink(dest, { symlinks, fresh: made !== undefined, maxCopyBytes });
   try {
     const sinkImport = { apply: (action) => sink.apply(action) };
     // jco's typings name the interfaces with their version, its code without: give both.
