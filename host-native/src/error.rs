@@ -95,14 +95,18 @@ pub enum HostError {
         rule: Rule,
     },
     /// Copies made in place of links would write more than the copy budget.
-    #[error("copying '{from}' to '{path}' would exceed the copy budget of {limit} bytes")]
+    #[error(
+        "copying '{from}' to '{path}' would exceed the copy budget of {limit} bytes or {max_entries} entries"
+    )]
     CopyLimit {
         /// The link being replaced by a copy.
         path: String,
         /// The copied target.
         from: String,
-        /// The budget.
+        /// The budget in bytes.
         limit: u64,
+        /// The budget in entries.
+        max_entries: u64,
     },
     /// The core sent actions out of order (a bug in the core).
     #[error("unexpected action sequence: {0}")]

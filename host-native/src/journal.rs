@@ -41,6 +41,8 @@ pub(crate) struct Journal {
     pub(crate) changes: Vec<Undo>,
     /// This run's mark in the names of the backups it makes (`.NAME.uncork-old-TOKEN`).
     token: String,
+    /// Partial files named so far.
+    parts: u64,
 }
 
 impl Journal {
@@ -156,6 +158,18 @@ impl Journal {
     /// The name a replaced file `name` is moved aside to.
     pub(crate) fn backup_name(&self, name: &str) -> String {
         backup_name(name, &self.token)
+    }
+
+    /// A new name for a file being written (`.uncork-part-TOKEN-N`): renamed to its own name
+    /// once complete, so a killed run never leaves a partial file under a final name.
+    pub(crate) fn part_name(&mut self) -> String {
+        self.parts += 1;
+        format!(
+            "{}{}-{:x}",
+            crate::recover::PART_MARK,
+            self.token,
+            self.parts
+        )
     }
 
     /// This run's backup token.

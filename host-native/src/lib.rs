@@ -35,6 +35,7 @@ mod options;
 mod path;
 pub mod pipeline;
 mod positioned;
+mod recover;
 mod removal;
 mod staging;
 mod tree;

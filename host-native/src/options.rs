@@ -90,6 +90,9 @@ pub struct HostOptions {
     /// Most bytes the host may write as copies in place of links (a link fallback cannot
     /// multiply the archive's size beyond this). Default 16 GiB.
     pub max_copy_bytes: u64,
+    /// Most entries (files, directories, links) the host may make as copies in place of links.
+    /// Default 1,000,000 (the core's default entry limit).
+    pub max_copy_entries: u64,
     /// Files that must never be replaced or removed (the archive being read, when it lies in
     /// the destination). Compared by identity (device and inode) on Unix.
     pub protect: Vec<PathBuf>,
@@ -108,6 +111,7 @@ impl Default for HostOptions {
             overwrite: false,
             trust_existing_symlinks: false,
             max_copy_bytes: 16 << 30,
+            max_copy_entries: 1_000_000,
             protect: Vec::new(),
             cancel: None,
             symlink_creator: None,

@@ -31,17 +31,13 @@ impl From<io::Error> for CopyError {
     }
 }
 
-/// What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on
-/// top of a file's data. The budget is the policy's total-size limit (16 GiB by default), so
-/// copies can make about a million entries (16 GiB / 16 KiB), the default entry limit, and no
-/// more: the WASI host (`host-wasi/src/host.rs`) and the JavaScript sink (`wasm/js/lib.mjs`)
-/// count with the same numbers.
-pub(crate) const ENTRY_COST: u64 = 16 * 1024;
-
-/// What copies may still write: bytes of file data, and [`ENTRY_COST`] for every entry.
-#[derive(Debug)]
+/// What copies in place of links may still make: bytes of file data, and entries (every file,
+/// directory and link a copy makes), so that a few links to directories holding links cannot
+/// multiply into millions of inodes. The CLI gives the policy's total-size and entry limits.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     pub(crate) left: u64,
+    pub(crate) entries_left: u64,
 }
 
 impl Budget {
@@ -52,7 +48,8 @@ impl Budget {
 
     /// One more entry (a file, a directory or a link) made by a copy.
     fn take_entry(&mut self) -> Result<(), CopyError> {
-        self.take(ENTRY_COST)
+        self.entries_left = self.entries_left.checked_sub(1).ok_or(CopyError::Budget)?;
+        Ok(())
     }
 }
 

@@ -19,6 +19,18 @@ pub(crate) fn may_set_times(_meta: &Metadata) -> bool {
     true
 }
 
+/// The permission bits `meta` shows, where the platform has them.
+#[cfg(unix)]
+pub(crate) fn mode_of(meta: &Metadata) -> Option<u32> {
+    use cap_std::fs::PermissionsExt;
+    Some(meta.permissions().mode() & 0o7777)
+}
+
+#[cfg(windows)]
+pub(crate) fn mode_of(_meta: &Metadata) -> Option<u32> {
+    None
+}
+
 /// Sets the mtime of the directory `dir` refers to (through its handle: a link that now stands
 /// at its path is not followed, nor is the link a trusted directory was reached through).
 #[cfg(unix)]

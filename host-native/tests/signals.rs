@@ -234,3 +234,65 @@ fn a_signal_during_a_file_run_undoes_it() {
         }
     }
 }
+
+/// SIGKILL cannot be caught: a killed run into an existing directory leaves no partial file
+/// under a final name (files are written under `.uncork-part-…` and renamed when complete),
+/// and the next run into that directory removes the partial files and puts back what
+/// `--overwrite` had moved aside, and says so.
+#[test]
+fn after_sigkill_no_partial_file_has_a_final_name_and_the_next_run_recovers() {
+    let tar = many_files_tar(20_000);
+    let archive = gz(&tar);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let setup = setup("overwrite");
+        setup.scratch.archive("a.tar.gz", &archive);
+        let mut child = command(&setup, "a.tar.gz").spawn().unwrap();
+        assert!(wait_until(|| started(setup.scratch.path())));
+        send(&child, "KILL");
+        let code = exit_code(&mut child);
+        if code == Some(0) {
+            assert!(tries < 3, "always done before the signal");
+            continue;
+        }
+        // Every file under a final name is complete.
+        let expected = |i: usize| format!("file {i}\n").repeat(20);
+        let mut complete = 0;
+        for (path, _) in snapshot(&setup.dest) {
+            let Some(i) = path
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.strip_prefix('f'))
+                .and_then(|n| n.strip_suffix(".txt"))
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let data = std::fs::read_to_string(setup.dest.join(&path)).unwrap();
+            if i == 0 && data == "the original" {
+                continue;
+            }
+            assert_eq!(data, expected(i), "{path}");
+            complete += 1;
+        }
+        // The next run (with --overwrite, as the killed one) cleans up and says what it did.
+        let out = Command::new(uncork_exe())
+            .current_dir(setup.scratch.path())
+            .args(["a.tar.gz", "--overwrite", "-C"])
+            .arg(&setup.dest)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            !any_named(setup.scratch.path(), ".uncork-"),
+            "{complete} complete files; leftovers remain: {stderr}"
+        );
+        assert!(
+            stderr.contains("an interrupted run"),
+            "the recovery was not reported: {stderr}"
+        );
+        break;
+    }
+}

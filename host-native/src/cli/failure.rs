@@ -171,7 +171,7 @@ fn host_hint(err: &HostError) -> Option<String> {
             format!("{}; `uncork check --portable` finds every such name before extracting", rule.hint())
         }
         HostError::CopyLimit { .. } => {
-            "raise --max-total-bytes if the archive is trusted, or use --symlinks skip".to_owned()
+            "raise --max-total-bytes or --max-entries if the archive is trusted, or use --symlinks skip".to_owned()
         }
         HostError::NameCollision { .. } => {
             "extract on a case-sensitive filesystem; `uncork check --portable` lists every such collision".to_owned()

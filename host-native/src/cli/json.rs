@@ -100,6 +100,8 @@ pub(crate) struct ExtractJson {
     pub(crate) report: ReportJson,
     pub(crate) overwritten: Vec<String>,
     pub(crate) warnings: Vec<String>,
+    /// What interrupted runs had left, cleaned up or restored by this one.
+    pub(crate) recovered: Vec<String>,
 }
 
 /// A listing.

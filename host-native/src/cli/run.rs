@@ -115,6 +115,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
             overwrite: args.overwrite,
             trust_existing_symlinks: args.trust_existing_symlinks,
             max_copy_bytes: options.policy.limits.max_total_bytes,
+            max_copy_entries: options.policy.limits.max_entries,
             protect: match &input {
                 Input::File { path, .. } => vec![path.clone()],
                 Input::Stdin(_) => Vec::new(),
@@ -172,6 +173,7 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
                 report: ReportJson::new(&done.report, not_selected.load(Ordering::Relaxed)),
                 overwritten: done.overwritten.clone(),
                 warnings: done.warnings.clone(),
+                recovered: done.recovered.clone(),
             }));
         } else if !read.quiet {
             err(&format!(
@@ -188,6 +190,11 @@ fn extract(args: &ExtractArgs) -> Result<(), Box<Failure>> {
         }
         for warning in &done.warnings {
             err(&format!("warning: {warning}"));
+        }
+        if !read.quiet && !read.json {
+            for note in &done.recovered {
+                err(&format!("note: {note}"));
+            }
         }
         Ok(())
     })

@@ -1,7 +1,7 @@
 //! Files, directories, hard links, modes and times: each created only where nothing stands,
 //! or where the run may make room.
 
-use super::{NativeHost, WRITE_BUFFER, Writing};
+use super::{NativeHost, Place, WRITE_BUFFER, Writing};
 use crate::error::HostError;
 use crate::journal::Undo;
 use crate::path::split;
@@ -214,6 +214,9 @@ impl NativeHost<'_> {
         {
             return Ok(());
         }
+        // The first write into this directory: first clean what killed runs left in it.
+        let token = self.journal.token().to_owned();
+        crate::recover::recover_dir(dir, parent, &token, &mut self.recovered);
         // A directory the user does not own (a sticky, world-writable parent) cannot have its
         // mtime set back: nothing to record then.
         if !crate::undo::may_set_times(&meta) {
@@ -275,6 +278,9 @@ impl NativeHost<'_> {
             ));
         }
         let options = platform::new_file_options();
+        if self.journal.enabled && cfg!(unix) {
+            return self.begin_part_file(path, mode, mtime, replace);
+        }
         let (file, _) = self.create_at(path, replace, "create", |dir, name| {
             dir.open_with(name, &options)
         })?;
@@ -284,6 +290,55 @@ impl NativeHost<'_> {
             mode,
             mtime,
             written: Arc::clone(&self.written),
+            place: None,
+        });
+        Ok(Outcome::Done)
+    }
+
+    /// Into an existing destination a file is written under a partial name and renamed into
+    /// place when complete (Unix, where the journal knows it by identity whatever its name);
+    /// what stands at its name is dealt with first, as for any entry.
+    fn begin_part_file(
+        &mut self,
+        path: &str,
+        mode: u32,
+        mtime: Option<i64>,
+        replace: bool,
+    ) -> Result<Outcome, HostError> {
+        platform::check_name(path)?;
+        let (dir, name) = self.dirs.parent_of(path)?;
+        self.save_parent_mtime(path, &dir)?;
+        if replace {
+            self.remove_earlier(&dir, path, name)?;
+        } else {
+            self.make_room(&dir, path, name)?;
+        }
+        let part = self.journal.part_name();
+        let file = dir
+            .open_with(&part, &platform::new_file_options())
+            .map_err(|e| HostError::io("create", path, e))?;
+        self.journal.made(
+            path,
+            platform::identity(
+                &file
+                    .metadata()
+                    .map_err(|e| HostError::io("inspect", path, e))?,
+            ),
+        );
+        let place_dir = dir
+            .try_clone()
+            .map_err(|e| HostError::io("open the directory of", path, e))?;
+        self.current = Some(Writing {
+            path: path.to_owned(),
+            file: file.into_std(),
+            mode,
+            mtime,
+            written: Arc::clone(&self.written),
+            place: Some(Place {
+                dir: place_dir,
+                part,
+                name: name.to_owned(),
+            }),
         });
         Ok(Outcome::Done)
     }
@@ -358,6 +413,9 @@ impl NativeHost<'_> {
                 .map_err(|e| HostError::io("inspect", path, e))?;
             if self.preexisting(path, &meta) {
                 // Never loosen (or tighten) a directory the user made: as GNU tar keeps it.
+                if crate::undo::mode_of(&meta) == Some(mode & 0o7777) {
+                    return Ok(Outcome::Done);
+                }
                 return Ok(kept_existing(
                     Effect::Mode,
                     "the directory existed before; uncork keeps its mode",
@@ -452,6 +510,7 @@ impl Writing {
             mode,
             mtime,
             written: _,
+            place,
         } = self;
         flush(&mut file, buffer).map_err(|e| HostError::io("write", path.clone(), e))?;
         let mut outcome = Outcome::Done;
@@ -464,10 +523,23 @@ impl Writing {
             }
         }
         match platform::apply_file_mode(&file, mode)
-            .map_err(|e| HostError::io("set the mode of", path, e))?
+            .map_err(|e| HostError::io("set the mode of", path.clone(), e))?
         {
             Outcome::Done => {}
             degraded => outcome = degraded,
+        }
+        if let Some(place) = place {
+            drop(file);
+            crate::undo::rename_noreplace(
+                &place.dir,
+                place.part.as_ref(),
+                &place.dir,
+                place.name.as_ref(),
+            )
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => HostError::AlreadyExists { path },
+                _ => HostError::io("move into place", path, e),
+            })?;
         }
         Ok(outcome)
     }

@@ -6,7 +6,7 @@ use crate::error::HostError;
 use crate::options::SymlinkMode;
 use crate::path::{is_within, native, split};
 use crate::platform;
-use crate::tree::{self, Budget, CopyError, TreeCopy};
+use crate::tree::{self, CopyError, TreeCopy};
 use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
 use std::ffi::OsStr;
@@ -196,9 +196,7 @@ impl NativeHost<'_> {
         replace: bool,
     ) -> Result<(), HostError> {
         let (src_dir, src_name) = self.dirs.parent_of(from)?;
-        let mut budget = Budget {
-            left: self.budget.left,
-        };
+        let mut budget = self.budget;
         let copied = self.create_at(path, replace, "copy", |dir, name| {
             tree::copy_file(
                 &src_dir,
@@ -212,7 +210,7 @@ impl NativeHost<'_> {
                 CopyError::Budget => io::Error::new(io::ErrorKind::QuotaExceeded, "copy budget"),
             })
         });
-        self.budget.left = budget.left;
+        self.budget = budget;
         self.copy_result(copied.map(|_| ()), path, from)
     }
 
@@ -226,9 +224,7 @@ impl NativeHost<'_> {
     ) -> Result<u64, HostError> {
         let src = self.dirs.open(from)?;
         let creator = Arc::clone(&self.creator);
-        let mut budget = Budget {
-            left: self.budget.left,
-        };
+        let mut budget = self.budget;
         let mut copy = TreeCopy::default();
         let copied = self.create_at(path, replace, "copy", |dir, name| {
             let result = tree::copy_tree(
@@ -244,7 +240,7 @@ impl NativeHost<'_> {
                 CopyError::Budget => io::Error::new(io::ErrorKind::QuotaExceeded, "copy budget"),
             })
         });
-        self.budget.left = budget.left;
+        self.budget = budget;
         self.copy_result(copied.map(|_| ()), path, from)?;
         Ok(copy.links_dropped)
     }
@@ -261,6 +257,7 @@ impl NativeHost<'_> {
                     path: path.to_owned(),
                     from: from.to_owned(),
                     limit: self.options.max_copy_bytes,
+                    max_entries: self.options.max_copy_entries,
                 })
             }
             other => other,

@@ -12,6 +12,7 @@ use crate::options::{HostOptions, SymlinkCreator, SymlinkMode};
 use crate::platform;
 use crate::staging::{self, Layout};
 use crate::tree::Budget;
+use cap_std::fs::Dir;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,6 +97,16 @@ pub(crate) struct Writing {
     mtime: Option<i64>,
     /// The host's count of file data written (`NativeHost::bytes_written`).
     written: Arc<AtomicU64>,
+    /// Written under a partial name, renamed into place when finished (an existing destination).
+    place: Option<Place>,
+}
+
+/// Where a file written under a partial name goes when it is complete.
+#[derive(Debug)]
+pub(crate) struct Place {
+    dir: Dir,
+    part: String,
+    name: String,
 }
 
 impl<'o> NativeHost<'o> {
@@ -122,6 +133,7 @@ impl<'o> NativeHost<'o> {
             journal,
             budget: Budget {
                 left: options.max_copy_bytes,
+                entries_left: options.max_copy_entries,
             },
             options,
             creator,
