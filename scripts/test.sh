@@ -71,7 +71,7 @@ step() {
 
 # ---------------------------------------------------------------- prerequisites
 
-debian_packages=(gcc-mingw-w64-x86-64 wine wine64 libarchive-tools hyperfine)
+debian_packages=(gcc-mingw-w64-x86-64 wine wine64 libarchive-tools hyperfine fusefat dosfstools fuse3 python3-fusepy libfuse2)
 rust_targets=(wasm32-unknown-unknown wasm32-wasip2 x86_64-pc-windows-gnu)
 rust_components=(rustfmt clippy)
 

@@ -18,11 +18,34 @@ pub(crate) fn new_file_options() -> OpenOptions {
     options
 }
 
-/// Sets a written file's exact mode (the umask plays no part: `fchmod`).
+/// Sets a written file's exact mode (the umask plays no part: `fchmod`). A filesystem without
+/// Unix modes (FAT, some FUSE mounts) makes it a reported degradation, not a failed run.
 pub(crate) fn apply_file_mode(file: &std::fs::File, mode: u32) -> io::Result<Outcome> {
     use std::os::unix::fs::PermissionsExt as _;
-    file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
-    Ok(Outcome::Done)
+    match file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777)) {
+        Ok(()) => Ok(Outcome::Done),
+        Err(e) if cannot_hold(&e) => Ok(not_held(uncork_core::Effect::Mode, "modes")),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the filesystem says it cannot hold what was asked (as opposed to a real failure).
+pub(crate) fn cannot_hold(err: &io::Error) -> bool {
+    use rustix::io::Errno;
+    err.raw_os_error().is_some_and(|code| {
+        [Errno::NOSYS, Errno::OPNOTSUPP, Errno::NOTSUP, Errno::PERM]
+            .iter()
+            .any(|e| e.raw_os_error() == code)
+    })
+}
+
+/// The degradation for a mode or a time the filesystem cannot hold.
+pub(crate) fn not_held(effect: uncork_core::Effect, what: &str) -> Outcome {
+    Outcome::Degraded(uncork_core::Degradation {
+        effect,
+        fallback: uncork_core::Fallback::Skipped,
+        reason: format!("the filesystem does not hold Unix {what}"),
+    })
 }
 
 /// Sets the exact mode of the directory `name` in `parent`: opened with `O_NOFOLLOW`, then
@@ -31,8 +54,11 @@ pub(crate) fn set_dir_mode(parent: &Dir, name: &OsStr, mode: u32) -> io::Result<
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let dir = rustix::fs::openat(parent, name, flags, Mode::empty())?;
-    rustix::fs::fchmod(&dir, Mode::from_raw_mode(mode & 0o7777))?;
-    Ok(Outcome::Done)
+    match rustix::fs::fchmod(&dir, Mode::from_raw_mode(mode & 0o7777)) {
+        Ok(()) => Ok(Outcome::Done),
+        Err(e) if cannot_hold(&e.into()) => Ok(not_held(uncork_core::Effect::Mode, "modes")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The permission bits of an existing file, to give a copy the same.

@@ -177,8 +177,8 @@ fn host_hint(err: &HostError) -> Option<String> {
             "extract on a case-sensitive filesystem; `uncork check --portable` lists every such collision".to_owned()
         }
         HostError::NoParent { .. } => "create the parent directory first".to_owned(),
-        HostError::Commit { .. } => {
-            "another run may have made the destination meanwhile; look at it, then run again".to_owned()
+        HostError::Commit { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            "another run made the destination meanwhile; look at it, then run again".to_owned()
         }
         HostError::Busy { .. } => "wait for the other run to finish, then run again".to_owned(),
         HostError::Foreign { .. } => {

@@ -68,6 +68,20 @@ impl NativeHost<'_> {
             if staging_id.is_some() && identity_at(OsStr::new(staging_name)) != *staging_id {
                 return Err(HostError::StagingReplaced { staging });
             }
+            // A few names at the top, to check the rename kept the tree (fusefat renames a
+            // directory and loses what it holds).
+            let top: Vec<std::ffi::OsString> = parent_dir
+                .open_dir_nofollow(staging_name)
+                .ok()
+                .and_then(|d| d.entries().ok())
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .take(16)
+                        .map(|e| e.file_name())
+                        .collect()
+                })
+                .unwrap_or_default();
             undo::rename_noreplace(parent_dir, OsStr::new(staging_name), parent_dir, dest_name)
                 .map_err(|source| HostError::Commit {
                     staging: staging.clone(),
@@ -77,6 +91,31 @@ impl NativeHost<'_> {
             // And what was renamed must be it (a swap between the look and the rename).
             if staging_id.is_some() && identity_at(dest_name) != *staging_id {
                 return Err(HostError::StagingReplaced { staging });
+            }
+            // Listed, not looked up: a lookup may be answered from the kernel's cache.
+            let listed: std::collections::HashSet<std::ffi::OsString> = parent_dir
+                .open_dir_nofollow(dest_name)
+                .ok()
+                .and_then(|d| d.entries().ok())
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.file_name())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let kept = top.iter().all(|name| listed.contains(name));
+            if !kept {
+                // Ours by identity (checked just above), and useless: take it away again.
+                let _ = removal::remove_tree(parent_dir, dest_name);
+                return Err(HostError::Commit {
+                    staging,
+                    dest: dest.clone(),
+                    source: io::Error::other(
+                        "the filesystem lost the extracted tree when it renamed its directory; \
+                         extract into an existing directory instead (make it first)",
+                    ),
+                });
             }
         }
         self.journal.clear();
