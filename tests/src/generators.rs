@@ -310,6 +310,20 @@ pub fn generate(name: &str) -> Result<Vec<u8>, String> {
             zipwriter::zip(&[e], b"")
         }
         "zip64-lying-size" => zip64_lying_size(),
+        // ---- parser differentials (refused unless the policy is trusted) ----
+        "zip-duplicate-name" => zipwriter::zip(
+            &[
+                ZipEntry::stored("a.txt", b"the first a.txt\n"),
+                ZipEntry::stored("b.txt", b"between\n"),
+                ZipEntry::stored("a.txt", b"the second a.txt\n"),
+            ],
+            b"",
+        ),
+        "zip-descriptor-mismatch" => zip_descriptor_mismatch(),
+        "zip64-end-records-disagree" => zip64_end_records_disagree(),
+        "tar-symlink-with-size" => symlink_with_size(false),
+        "pax-symlink-size" => symlink_with_size(true),
+        "pax-global-size" => pax_global_size(),
         other => return Err(format!("no generator named '{other}'")),
     })
 }
@@ -436,6 +450,142 @@ fn zip64_lying_size() -> Vec<u8> {
     let cd_len = out.len() as u32 - cd_at;
     out.extend(zipwriter::end_record(1, cd_len, cd_at, b""));
     out
+}
+
+/// A data descriptor (signature, CRC-32, 32-bit sizes).
+fn descriptor(crc: u32, compressed: u32, size: u32) -> Vec<u8> {
+    let mut d = b"PK\x07\x08".to_vec();
+    for v in [crc, compressed, size] {
+        d.extend_from_slice(&v.to_le_bytes());
+    }
+    d
+}
+
+/// The first entry announces a data descriptor whose CRC-32 is not the central directory's
+/// (Go's archive/zip checks the descriptor, Python and the zip crate read the central one).
+fn zip_descriptor_mismatch() -> Vec<u8> {
+    let mut a = ZipEntry::stored("a.txt", b"described twice\n");
+    a.flags |= 1 << 3;
+    let b = ZipEntry::stored("b.txt", b"second\n");
+    let (mut out, _) = zipwriter::locals(std::slice::from_ref(&a));
+    out.extend(descriptor(
+        a.crc ^ 0x5a5a_5a5a,
+        a.stored.len() as u32,
+        a.size,
+    ));
+    let b_at = out.len() as u32;
+    out.extend(zipwriter::locals(std::slice::from_ref(&b)).0);
+    let cd = zipwriter::central(&[a, b], &[0, b_at]);
+    let cd_at = out.len() as u32;
+    out.extend_from_slice(&cd);
+    out.extend(zipwriter::end_record(2, cd.len() as u32, cd_at, b""));
+    out
+}
+
+/// Two central directories: A lists `benign.txt`, B lists `payload.sh`. The ZIP64 end record
+/// names B; the classic end record saturates its entry count (so the ZIP64 record applies to
+/// readers that take it whole) but names A by size and offset, as unzip, libarchive and
+/// Python read it.
+fn zip64_end_records_disagree() -> Vec<u8> {
+    let benign = ZipEntry::stored("benign.txt", b"nothing to see\n");
+    let payload = ZipEntry::stored("payload.sh", b"#!/bin/sh\necho payload\n");
+    let (mut out, offsets) = zipwriter::locals(&[benign.clone(), payload.clone()]);
+    let cd_a = zipwriter::central(std::slice::from_ref(&benign), &offsets[..1]);
+    let cd_b = zipwriter::central(std::slice::from_ref(&payload), &offsets[1..]);
+    let a_at = out.len() as u32;
+    out.extend_from_slice(&cd_a);
+    let b_at = out.len() as u64;
+    out.extend_from_slice(&cd_b);
+    let eocd64_at = out.len() as u64;
+    let put16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_le_bytes());
+    let put32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+    let put64 = |out: &mut Vec<u8>, v: u64| out.extend_from_slice(&v.to_le_bytes());
+    put32(&mut out, 0x0606_4b50);
+    put64(&mut out, 44);
+    put16(&mut out, (3 << 8) | 45);
+    put16(&mut out, 45);
+    put32(&mut out, 0);
+    put32(&mut out, 0);
+    put64(&mut out, 1);
+    put64(&mut out, 1);
+    put64(&mut out, cd_b.len() as u64);
+    put64(&mut out, b_at);
+    put32(&mut out, 0x0706_4b50);
+    put32(&mut out, 0);
+    put64(&mut out, eocd64_at);
+    put32(&mut out, 1);
+    put32(&mut out, 0x0605_4b50);
+    put16(&mut out, 0);
+    put16(&mut out, 0);
+    put16(&mut out, 0xFFFF);
+    put16(&mut out, 0xFFFF);
+    put32(&mut out, cd_a.len() as u32);
+    put32(&mut out, a_at);
+    put16(&mut out, 0);
+    out
+}
+
+/// A symlink whose size (in its header, or in a PAX record) covers a whole file entry: GNU tar
+/// skips those bytes as the link's data; Python reads them as the next header and extracts
+/// `smuggled.txt`.
+fn symlink_with_size(pax: bool) -> Vec<u8> {
+    let mut smuggled = Vec::new();
+    file(
+        &mut smuggled,
+        b"smuggled.txt",
+        b"only some tools see this\n",
+    );
+    let mut out = Vec::new();
+    file(&mut out, b"target.txt", b"the link's target\n");
+    if pax {
+        append_meta(
+            &mut out,
+            TarStyle::Pax,
+            b'x',
+            b"PaxHeader",
+            &pax_record("size", smuggled.len().to_string().as_bytes()),
+        );
+    }
+    let h = Header {
+        name: b"link",
+        link: b"target.txt",
+        mode: 0o777,
+        size: if pax { 0 } else { smuggled.len() as u64 },
+        mtime: 1_700_000_000,
+        flag: b'2',
+        ..Header::default()
+    };
+    out.extend_from_slice(&header_block(TarStyle::Pax, &h));
+    out.extend_from_slice(&smuggled);
+    file(&mut out, b"after.txt", b"after the link\n");
+    end(out)
+}
+
+/// A PAX global header with `size=0`: GNU tar gives every later entry that size, so the data
+/// of `cover.txt` (a whole file entry) becomes the next header for it; other readers ignore
+/// the record.
+fn pax_global_size() -> Vec<u8> {
+    let mut smuggled = Vec::new();
+    file(&mut smuggled, b"smuggled.txt", b"only GNU tar sees this\n");
+    let mut out = Vec::new();
+    append_meta(
+        &mut out,
+        TarStyle::Pax,
+        b'g',
+        b"GlobalHead",
+        &pax_record("size", b"0"),
+    );
+    let h = Header {
+        name: b"cover.txt",
+        mode: 0o644,
+        size: smuggled.len() as u64,
+        mtime: 1_700_000_000,
+        flag: b'0',
+        ..Header::default()
+    };
+    out.extend_from_slice(&header_block(TarStyle::Pax, &h));
+    append_data(&mut out, &smuggled);
+    end(out)
 }
 
 /// `len` bytes that deflate well but not trivially, differing by `seed`.
