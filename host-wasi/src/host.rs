@@ -119,9 +119,10 @@ impl fmt::Debug for WasiHost<'_> {
 const COPY_CHUNK: u64 = 256 * 1024;
 
 /// What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on
-/// top of a file's data: the same number as the native host's (`host-native/src/tree.rs`) and
-/// the JavaScript sink's, so that the default budget (16 GiB) allows about a million entries,
-/// the default entry limit, and links to links to directories cannot fill a disk's inodes.
+/// top of a file's data (the JavaScript sink's number too), so that the default budget (16 GiB)
+/// allows about a million entries, the default entry limit, and links to links to directories
+/// cannot fill a disk's inodes. The native host counts entries against the entry limit itself
+/// (`host-native/src/tree.rs`); one rule for every host is the decision-layer issue's work.
 const ENTRY_COST: u64 = 16 * 1024;
 
 /// Whether a link inside a copied directory, `depth` directories below the top of the copy,

@@ -45,9 +45,10 @@ const hasModes = process.platform !== 'win32';
 
 /**
  * What one entry a copy makes (a file, a directory, a link) takes from the copy budget, on top
- * of a file's data: the same number as the native and WASI hosts', so that the default budget
- * (16 GiB, the default total-size limit) allows about a million entries, the default entry
- * limit, and links to links to directories cannot fill a disk's inodes.
+ * of a file's data: the WASI host's number, so that the default budget (16 GiB, the default
+ * total-size limit) allows about a million entries, the default entry limit, and links to
+ * links to directories cannot fill a disk's inodes. (The native host counts entries against
+ * the entry limit itself; one rule for every host is the decision-layer issue's work.)
  */
 export const ENTRY_COST = 16 * 1024;
 /** The default copy budget: the default total-size limit. */
