@@ -65,11 +65,6 @@ pub(crate) fn set_dir_mode(_parent: &Dir, _name: &OsStr, _mode: u32) -> io::Resu
     }))
 }
 
-/// A directory's permission bits (none on Windows).
-pub(crate) fn dir_mode(_dir: &Dir) -> io::Result<u32> {
-    Ok(0o755)
-}
-
 /// The mode a copy of an existing file gets (only the read-only attribute carries over).
 pub(crate) fn copy_mode(meta: &Metadata) -> u32 {
     if meta.permissions().readonly() {

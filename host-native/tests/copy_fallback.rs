@@ -4,15 +4,13 @@
 
 mod common;
 
-use cap_std::fs::Dir;
 use common::*;
-use std::io::{self, Cursor};
+use std::io::Cursor;
 use std::path::Path;
+#[cfg(unix)]
 use std::sync::Arc;
-use uncork_core::{LinkKind, Options, RunError};
-use uncork_native::{
-    ExtractError, HostError, HostOptions, SymlinkCreator, SymlinkMode, extract_to,
-};
+use uncork_core::{Options, RunError};
+use uncork_native::{ExtractError, HostError, HostOptions, SymlinkMode, extract_to};
 
 /// `levels` levels of `fan` links each to the level below, over `l0/` holding an empty file
 /// and an empty directory: no file data at all, but `fan^levels` copies with `--symlinks copy`.
@@ -112,24 +110,24 @@ fn a_fan_out_within_the_budget_is_copied_whole() {
     assert!(dest.join("l2/s0/s2/empty").is_file());
 }
 
-/// Makes file links, refuses directory links (a filesystem or platform that cannot make
-/// directory symlinks: the fallback then copies directories that hold real links).
-#[derive(Debug)]
-struct FileLinksOnly;
+#[cfg(unix)]
+mod creators {
+    use cap_std::fs::Dir;
+    use std::io;
+    use uncork_core::LinkKind;
+    use uncork_native::SymlinkCreator;
 
-impl SymlinkCreator for FileLinksOnly {
-    fn create(&self, parent: &Dir, name: &str, target: &str, kind: LinkKind) -> io::Result<()> {
-        if kind == LinkKind::Dir {
-            return Err(io::Error::from_raw_os_error(1));
-        }
-        #[cfg(unix)]
-        {
+    /// Makes file links, refuses directory links (a filesystem or platform that cannot make
+    /// directory symlinks: the fallback then copies directories that hold real links).
+    #[derive(Debug)]
+    pub struct FileLinksOnly;
+
+    impl SymlinkCreator for FileLinksOnly {
+        fn create(&self, parent: &Dir, name: &str, target: &str, kind: LinkKind) -> io::Result<()> {
+            if kind == LinkKind::Dir {
+                return Err(io::Error::from_raw_os_error(1));
+            }
             parent.symlink(target, name)
-        }
-        #[cfg(windows)]
-        {
-            use cap_fs_ext::DirExt;
-            parent.symlink_file(target, name)
         }
     }
 }
@@ -158,7 +156,7 @@ fn a_link_in_a_copied_directory_never_reaches_out_of_the_destination() {
         &Options::default(),
         HostOptions {
             symlinks: SymlinkMode::Auto,
-            symlink_creator: Some(Arc::new(FileLinksOnly)),
+            symlink_creator: Some(Arc::new(creators::FileLinksOnly)),
             ..HostOptions::default()
         },
     )

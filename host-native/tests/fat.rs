@@ -134,6 +134,9 @@ fn names_that_differ_by_case_are_refused_on_fat() {
     );
     let (ok, stderr) = run(&[archive.to_str().unwrap()], &dest);
     assert!(!ok);
-    assert!(stderr.contains("are the same name on this filesystem"), "{stderr}");
+    assert!(
+        stderr.contains("are the same name on this filesystem"),
+        "{stderr}"
+    );
     assert!(names(&dest).is_empty(), "left: {:?}", names(&dest));
 }

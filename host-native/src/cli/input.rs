@@ -35,6 +35,7 @@ impl<R: Read> Read for Counting<R> {
 #[derive(Debug)]
 pub(crate) struct Interruptible {
     inner: io::Stdin,
+    #[cfg_attr(not(unix), allow(dead_code))]
     token: CancelToken,
 }
 
