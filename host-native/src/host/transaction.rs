@@ -184,8 +184,20 @@ impl NativeHost<'_> {
                 first_error.get_or_insert(err);
             }
         }
-        // Where the platform gives no identity, the paths the run made.
-        let paths: Vec<String> = self.journal.made_paths().map(str::to_owned).collect();
+        // Where the platform gives no identity, the paths the run made: the topmost of them
+        // only (what is below goes with them), parents first.
+        let made: std::collections::HashSet<&str> = self.journal.made_paths().collect();
+        let mut paths: Vec<String> = made
+            .iter()
+            .filter(|path| {
+                !path
+                    .match_indices('/')
+                    .any(|(at, _)| made.contains(&path[..at]))
+            })
+            .map(|path| (*path).to_owned())
+            .collect();
+        drop(made);
+        paths.sort_by_key(|path| path.matches('/').count());
         for path in paths {
             let removed = self.dirs.parent_of(&path).and_then(|(dir, name)| {
                 removal::remove_scoped(
