@@ -867,7 +867,7 @@ fn check_end_records<R: Read + Seek>(
             return Err(disagree(
                 format!(
                     "the ZIP64 end locator points at offset {pointed}, the ZIP64 end record is at {}",
-                    record - archive_offset
+                    record.saturating_sub(archive_offset)
                 ),
                 at,
             ));
