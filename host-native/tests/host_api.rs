@@ -432,7 +432,21 @@ fn undo_removes_directories_that_lost_their_owner_bits() {
 #[cfg(windows)]
 #[test]
 fn windows_refuses_names_it_cannot_create() {
-    for name in ["CON", "aux.txt", "dir./f", "x/a:b", "x/q?", "trailing "] {
+    let names = [
+        "CON",
+        "aux.txt",
+        "aux.c",
+        "dir./f",
+        "x/a:b",
+        "x/q?",
+        "trailing ",
+        // An alternate data stream of file.txt, were it written.
+        "file.txt::$DATA",
+    ];
+    for (name, policy) in names
+        .into_iter()
+        .flat_map(|n| [(n, "data"), (n, "trusted")])
+    {
         let s = Scratch::new();
         let archive = s.archive(
             "w.tar",
@@ -440,7 +454,7 @@ fn windows_refuses_names_it_cannot_create() {
         );
         let out = uncork(s.path())
             .arg(&archive)
-            .args(["-C", "out"])
+            .args(["-C", "out", "--policy", policy])
             .assert()
             .code(1)
             .get_output()
@@ -448,9 +462,9 @@ fn windows_refuses_names_it_cannot_create() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains("cannot be created on Windows"),
-            "{name}: {stderr}"
+            "{name} ({policy}): {stderr}"
         );
-        assert!(!s.join("out").exists(), "{name}");
+        assert!(!s.join("out").exists(), "{name} ({policy})");
     }
 }
 
