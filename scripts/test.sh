@@ -155,7 +155,9 @@ wine_setup() {
     # client, and a wine process starting just then connects to a server on its way out:
     # "wine client error:0: recvmsg: Connection reset by peer" (one golden case in 750 failed
     # so in a clean-clone run, 2026-12-07). Killed when this script exits.
-    wineserver -p || return 1
+    # A server left running for this prefix (an earlier run killed before its trap) refuses
+    # to start a second one: stop it first.
+    wineserver -p 2>/dev/null || { wineserver -k 2>/dev/null; sleep 1; wineserver -p; } || return 1
     trap 'wineserver -k 2>/dev/null || true' EXIT
 }
 
