@@ -342,6 +342,16 @@ fn an_existing_directory_is_merged_into_and_its_metadata_kept() {
     let dest = s.join("out");
     std::fs::create_dir_all(dest.join("pgpdump-1.5")).unwrap();
     std::fs::write(dest.join("pgpdump-1.5/mine"), "mine").unwrap();
+    // A mode other than the archive's 0755: kept, and the report says so.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dest.join("pgpdump-1.5"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+    }
     let done = extract_to(
         Cursor::new(founding_tar()),
         &dest,
@@ -365,6 +375,8 @@ fn an_existing_directory_is_merged_into_and_its_metadata_kept() {
     );
     assert_eq!(read(&dest.join("pgpdump-1.5/mine")), "mine");
     assert_eq!(read(&dest.join("pgpdump-1.5/README")), "# pgpdump\n");
+    #[cfg(unix)]
+    assert_eq!(mode(&dest.join("pgpdump-1.5")), 0o700);
 }
 
 #[cfg(unix)]
