@@ -277,20 +277,22 @@ impl NativeHost<'_> {
                 "a file began before the previous one ended",
             ));
         }
-        let options = platform::new_file_options();
-        if self.journal.enabled && cfg!(unix) {
-            return self.begin_part_file(path, mode, mtime, replace);
-        }
-        let (file, _) = self.create_at(path, replace, "create", |dir, name| {
-            dir.open_with(name, &options)
-        })?;
+        let (file, place) = if self.journal.enabled && cfg!(unix) {
+            self.create_part_file(path, replace)?
+        } else {
+            let options = platform::new_file_options();
+            let (file, _) = self.create_at(path, replace, "create", |dir, name| {
+                dir.open_with(name, &options)
+            })?;
+            (file.into_std(), None)
+        };
         self.current = Some(Writing {
             path: path.to_owned(),
-            file: file.into_std(),
+            file,
             mode,
             mtime,
             written: Arc::clone(&self.written),
-            place: None,
+            place,
         });
         Ok(Outcome::Done)
     }
@@ -298,13 +300,11 @@ impl NativeHost<'_> {
     /// Into an existing destination a file is written under a partial name and renamed into
     /// place when complete (Unix, where the journal knows it by identity whatever its name);
     /// what stands at its name is dealt with first, as for any entry.
-    fn begin_part_file(
+    fn create_part_file(
         &mut self,
         path: &str,
-        mode: u32,
-        mtime: Option<i64>,
         replace: bool,
-    ) -> Result<Outcome, HostError> {
+    ) -> Result<(std::fs::File, Option<Place>), HostError> {
         platform::check_name(path)?;
         let (dir, name) = self.dirs.parent_of(path)?;
         self.save_parent_mtime(path, &dir)?;
@@ -328,19 +328,14 @@ impl NativeHost<'_> {
         let place_dir = dir
             .try_clone()
             .map_err(|e| HostError::io("open the directory of", path, e))?;
-        self.current = Some(Writing {
-            path: path.to_owned(),
-            file: file.into_std(),
-            mode,
-            mtime,
-            written: Arc::clone(&self.written),
-            place: Some(Place {
+        Ok((
+            file.into_std(),
+            Some(Place {
                 dir: place_dir,
                 part,
                 name: name.to_owned(),
             }),
-        });
-        Ok(Outcome::Done)
+        ))
     }
 
     pub(super) fn file_data(&mut self, data: &[u8]) -> Result<Outcome, HostError> {
