@@ -8,7 +8,12 @@
 //!   unless [`HostOptions::trust_existing_symlinks`] is set.
 //! - Nothing is lost: existing files are never overwritten unless asked (and then restored if
 //!   the run fails); a new destination is extracted into a staging sibling and renamed into
-//!   place on success; into an existing directory, what the run made is removed on failure.
+//!   place on success (`RENAME_NOREPLACE`, checked by identity); into an existing directory
+//!   (locked against a second run) files are written under partial names and renamed when
+//!   complete, and on failure what the run made is removed, found by identity (device and
+//!   inode): what another process put there is kept and reported.
+//! - A run can be stopped from outside ([`CancelToken`], with a deadline; the CLI maps SIGINT,
+//!   SIGTERM and SIGHUP to it) and is then undone like a failed one.
 //! - Symlinks: real links where the platform allows, else a reported fallback (Windows: a
 //!   junction for a directory, else a copy of the already-extracted target).
 //! - Speed: the core reads, decompresses and plans on a thread of its own while the host's
