@@ -237,6 +237,31 @@ pub fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// Whether a link inside a copied directory, `depth` directories below the top of the copy,
+/// may keep its target `target` there: only a relative target whose `..` steps all come first
+/// and climb no higher than the top of the copy. Every directory between the link and the top
+/// is a real directory the copy made, and every other link kept obeys the same rule, so such a
+/// target resolves inside the copy wherever the copy stands (a link to `../../x` that was
+/// inside the destination where the archive put it could leave it from the copy's place).
+/// Every host's copy fallback asks this one rule.
+pub fn target_stays_inside_copy(target: &str, depth: usize) -> bool {
+    if target.is_empty() || target.starts_with('/') || target.contains('\\') || target.contains(':')
+    {
+        return false;
+    }
+    let mut ups = 0usize;
+    let mut descended = false;
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." if descended => return false,
+            ".." => ups += 1,
+            _ => descended = true,
+        }
+    }
+    ups <= depth
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +347,21 @@ mod tests {
         assert!(check_link_target("../x").is_ok());
         assert_eq!(collision_key("Caf\u{0065}\u{0301}"), collision_key("café"));
         assert_eq!(collision_key("README"), collision_key("readme"));
+    }
+
+    #[test]
+    fn links_kept_in_a_copy_stay_inside_it() {
+        assert!(target_stays_inside_copy("a/b", 0));
+        assert!(target_stays_inside_copy("../x", 1));
+        assert!(target_stays_inside_copy("./../../x", 2));
+        assert!(!target_stays_inside_copy("../../x", 1));
+        assert!(
+            !target_stays_inside_copy("a/../../x", 5),
+            "`..` after a name"
+        );
+        assert!(!target_stays_inside_copy("/etc", 9));
+        assert!(!target_stays_inside_copy("..\\x", 9));
+        assert!(!target_stays_inside_copy("c:x", 9));
+        assert!(!target_stays_inside_copy("", 0));
     }
 }

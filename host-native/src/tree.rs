@@ -172,30 +172,6 @@ pub(crate) fn classify(dir: &Dir, name: &OsStr) -> io::Result<EntryKind> {
     Ok(EntryKind::of(meta.file_type()).unwrap_or(EntryKind::Special))
 }
 
-/// Whether a link inside a copied directory, `depth` directories below the top of the copy,
-/// may keep its target `target` there: only a relative target whose `..` steps all come first
-/// and climb no higher than the top of the copy. Every directory between the link and the
-/// top is a real directory the copy made, and every other link kept obeys the same rule, so
-/// such a target resolves inside the copy, wherever the copy stands (a link to `../../x` that
-/// was inside the destination where the archive put it could leave it from the copy's place).
-pub(crate) fn target_stays_inside(target: &str, depth: usize) -> bool {
-    if target.is_empty() || target.starts_with('/') || target.contains('\\') || target.contains(':')
-    {
-        return false;
-    }
-    let mut ups = 0usize;
-    let mut descended = false;
-    for component in target.split('/') {
-        match component {
-            "" | "." => {}
-            ".." if descended => return false,
-            ".." => ups += 1,
-            _ => descended = true,
-        }
-    }
-    ups <= depth
-}
-
 /// Copies the directory `src` to a new directory `dst_name` of `dst_parent`: files and
 /// directories with their modes and mtimes; links inside it are made again as links (never
 /// followed) where they stay inside the copy, or counted as dropped. Fails, leaving nothing,
@@ -252,7 +228,7 @@ fn fill_tree(
                     LinkKind::File
                 };
                 let made = match (name.to_str(), target.to_str()) {
-                    (Some(n), Some(t)) if target_stays_inside(t, depth) => {
+                    (Some(n), Some(t)) if uncork_core::path::target_stays_inside_copy(t, depth) => {
                         creator.create(&dst, n, t, link_kind).is_ok()
                             && dst.symlink_metadata(n).is_ok_and(|m| m.is_symlink())
                     }

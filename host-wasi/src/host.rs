@@ -125,28 +125,6 @@ const COPY_CHUNK: u64 = 256 * 1024;
 /// (`host-native/src/tree.rs`); one rule for every host is the decision-layer issue's work.
 const ENTRY_COST: u64 = 16 * 1024;
 
-/// Whether a link inside a copied directory, `depth` directories below the top of the copy,
-/// may keep `target`: a relative target whose `..` steps all come first and climb no higher
-/// than the top of the copy, so that it resolves inside the copy wherever the copy stands (the
-/// same rule as the native host's `tree::target_stays_inside`).
-fn target_stays_inside(target: &str, depth: usize) -> bool {
-    if target.is_empty() || target.starts_with('/') || target.contains('\\') || target.contains(':')
-    {
-        return false;
-    }
-    let mut ups = 0usize;
-    let mut descended = false;
-    for component in target.split('/') {
-        match component {
-            "" | "." => {}
-            ".." if descended => return false,
-            ".." => ups += 1,
-            _ => descended = true,
-        }
-    }
-    ups <= depth
-}
-
 fn no_follow() -> PathFlags {
     PathFlags::empty()
 }
@@ -430,7 +408,7 @@ impl<'d> WasiHost<'d> {
                         .root
                         .readlink_at(&src)
                         .map_err(|e| fail("cannot read the link", &src, e))?;
-                    if target_stays_inside(&target, depth)
+                    if uncork_core::path::target_stays_inside_copy(&target, depth)
                         && self.root.symlink_at(&target, &dst).is_ok()
                     {
                         self.record(&dst, false);
