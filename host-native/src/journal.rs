@@ -9,7 +9,7 @@
 //! identity (Windows) keep the paths of what the run made instead.
 
 use crate::removal::Identity;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 /// A change to something that stood in the destination before the run, and how to undo it.
@@ -35,7 +35,7 @@ pub(crate) struct Journal {
     /// Pre-existing directories the run made something in, in the order first written
     /// (`""` is the destination), with their identities.
     touched: Vec<String>,
-    touched_ids: HashMap<Identity, usize>,
+    touched_ids: HashSet<Identity>,
     touched_paths: HashSet<String>,
     /// Changes to pre-existing things, in the order made.
     pub(crate) changes: Vec<Undo>,
@@ -127,18 +127,10 @@ impl Journal {
             return false;
         }
         let first = match id {
-            Some(id) => !self.touched_ids.contains_key(&id),
-            None => !self.touched_paths.contains(path),
+            Some(id) => self.touched_ids.insert(id),
+            None => self.touched_paths.insert(path.to_owned()),
         };
         if first {
-            match id {
-                Some(id) => {
-                    self.touched_ids.insert(id, self.touched.len());
-                }
-                None => {
-                    self.touched_paths.insert(path.to_owned());
-                }
-            }
             self.touched.push(path.to_owned());
         }
         first

@@ -70,6 +70,23 @@ pub(crate) fn remove_scoped(
     imp::remove(parent, name, display, scope, left)
 }
 
+/// Removes what `scope` allows in the directory `dir` (at `display`); false when something
+/// foreign stays in it (and so must the directory).
+fn remove_contents(
+    dir: &Dir,
+    display: &str,
+    scope: Scope<'_>,
+    left: &mut Leftovers,
+) -> io::Result<bool> {
+    let before = left.count;
+    for entry in dir.entries()? {
+        let child = entry?.file_name();
+        let child_display = format!("{display}/{}", child.to_string_lossy());
+        imp::remove(dir, &child, &child_display, scope, left)?;
+    }
+    Ok(left.count == before)
+}
+
 /// Removes `name` in `parent` with everything in it (a tree only this run wrote into).
 pub(crate) fn remove_tree(parent: &Dir, name: &OsStr) -> io::Result<()> {
     let mut left = Leftovers::default();
@@ -133,16 +150,10 @@ mod imp {
                 };
             }
         };
-        let before = left.count;
-        {
-            let dir = Dir::from_std_file(std::fs::File::from(dir));
-            for entry in dir.entries()? {
-                let child = entry?.file_name();
-                let child_display = format!("{display}/{}", child.to_string_lossy());
-                remove(&dir, &child, &child_display, scope, left)?;
-            }
-        }
-        if left.count > before {
+        let dir = Dir::from_std_file(std::fs::File::from(dir));
+        let emptied = super::remove_contents(&dir, display, scope, left)?;
+        drop(dir);
+        if !emptied {
             // Something foreign stays inside: so does the directory.
             return Ok(());
         }
@@ -247,16 +258,11 @@ mod imp {
             return Ok(());
         }
         if meta.is_dir() && !meta.is_symlink() {
-            let before = left.count;
-            {
-                let dir = parent.open_dir_nofollow(name)?;
-                for entry in dir.entries()? {
-                    let child = entry?.file_name();
-                    let child_display = format!("{display}/{}", child.to_string_lossy());
-                    remove(&dir, &child, &child_display, scope, left)?;
-                }
-            }
-            if left.count > before {
+            let dir = parent.open_dir_nofollow(name)?;
+            let emptied = super::remove_contents(&dir, display, scope, left)?;
+            // Closed before the removal (Windows refuses to remove an open directory).
+            drop(dir);
+            if !emptied {
                 return Ok(());
             }
             parent.remove_dir(name)

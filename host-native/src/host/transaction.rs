@@ -295,13 +295,10 @@ impl NativeHost<'_> {
             }
             _ => {
                 let (parent, _) = split(path);
-                left.count += 1;
-                if left.paths.len() < 8 {
-                    left.paths.push(format!(
-                        "{path} (the original is kept as {})",
-                        crate::path::join(parent, &backup)
-                    ));
-                }
+                left.add(format!(
+                    "{path} (the original is kept as {})",
+                    crate::path::join(parent, &backup)
+                ));
                 return Ok(());
             }
         }
